@@ -1,0 +1,45 @@
+"""Find the guide files under the seeds folder."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def discover(root: Path) -> list[Path]:
+    """Every ``*.md`` file under ``root``, in a stable order.
+
+    Hidden folders are passed over, and so is a link that leads outside ``root``: a
+    seeds folder never makes compfeed read files it does not hold.
+    """
+    if not root.is_dir():
+        raise FileNotFoundError(f"seeds folder not found: {root}")
+    top = root.resolve()
+    return sorted(p for p in _walk(root) if _inside(p, top))
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for path in root.rglob("*.md"):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def _inside(path: Path, top: Path) -> bool:
+    if path.resolve().is_relative_to(top):
+        return True
+    log.warning("%s: links outside the seeds folder; not read", path)
+    return False
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """How a file is named in verdicts and provenance: relative to the seeds folder."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

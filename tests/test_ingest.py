@@ -1,0 +1,260 @@
+"""Ingest and versioning against real databases: SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.schema import CompRow, Event, Guide, QoqChange, Version
+from db.store import count_rows
+from flows.discover import discover
+from flows.ingest import ingest_paths
+from flows.verdict import FileResult, Outcome
+from tests.conftest import SEED, WriteGuide
+
+T1 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+T2 = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
+
+
+def ingest(
+    seeds: Path, engine: Engine, now: datetime = T1, force: bool = False
+) -> list[FileResult]:
+    return ingest_paths(discover(seeds), seeds, engine, now=now, force=force)
+
+
+def outcomes(results: list[FileResult]) -> Counter[str]:
+    return Counter(str(r.outcome) for r in results)
+
+
+def test_the_seed_is_stored_with_exact_figures_and_a_clean_body(
+    seeds: Path, engine: Engine
+) -> None:
+    shutil.copy(SEED, seeds)
+    (result,) = ingest(seeds, engine)
+    assert (result.outcome, result.kind, result.version) == (Outcome.INGESTED, "new", 1)
+    with Session(engine) as session:
+        version = session.scalars(select(Version)).one()
+        rows = {r.region: r for r in version.regions}
+        sf, london = rows["San Francisco, CA (HQ)"], rows["London, UK"]
+        assert (sf.base_low, sf.base_high, sf.currency) == (175000, 230000, "USD")
+        assert (london.base_low, london.base_high, london.currency) == (
+            110000,
+            155000,
+            "GBP",
+        )
+        assert (
+            sf.bonus_pct == 10
+            and sf.stock_high == 350000
+            and sf.total_comp_low == 260000
+        )
+        assert "$175K–$230K" in version.body and "£110K" in version.body
+        assert "â€" not in version.body and "Â£" not in version.body
+        assert (version.source_path, version.salary_data_quarter) == (
+            "twilio-senior-software-engineer.md",
+            "2025-Q4",
+        )
+        assert version.last_updated == date(2026, 2, 23)
+        assert version.ingested_at == T1
+        assert len(version.source_sha256) == len(version.content_hash) == 64
+        event = session.scalars(select(Event)).one()
+        assert (event.kind, event.title) == (
+            "new",
+            "Twilio Senior Software Engineer: new guide for 2025-Q4",
+        )
+
+
+def test_running_again_writes_nothing_even_when_forced(
+    seeds: Path, engine: Engine
+) -> None:
+    shutil.copy(SEED, seeds)
+    ingest(seeds, engine)
+    before = count_rows(engine)
+    assert outcomes(ingest(seeds, engine, T2)) == {"unchanged": 1}
+    assert outcomes(ingest(seeds, engine, T2, force=True)) == {"unchanged": 1}
+    assert count_rows(engine) == before
+
+
+def test_next_quarter_yields_one_version_with_exact_qoq_rows(
+    write_guide: WriteGuide, seeds: Path, engine: Engine
+) -> None:
+    write_guide()
+    ingest(seeds, engine)
+    before = count_rows(engine)
+    write_guide(
+        salary_data_quarter="2026-Q1",
+        last_updated=date(2026, 4, 1),
+        next_review_due=date(2026, 7, 1),
+        compensation=[
+            {
+                "region": "Berlin",
+                "base_low": 73500,
+                "base_high": 94500,
+                "stock_low": 20000,
+                "stock_high": 44000,
+                "bonus_pct": 10,
+                "total_comp_low": 85000,
+                "total_comp_high": None,
+                "currency": "EUR",
+            },
+            {
+                "region": "Munich",
+                "base_low": 75000,
+                "base_high": 95000,
+                "currency": "EUR",
+            },
+        ],
+    )
+    (result,) = ingest(seeds, engine, T2)
+    assert (result.outcome, result.kind, result.version) == (
+        Outcome.INGESTED,
+        "updated",
+        2,
+    )
+    after = count_rows(engine)
+    assert after["versions"] - before["versions"] == 1
+    assert after["events"] - before["events"] == 1
+    with Session(engine) as session:
+        changes = session.scalars(select(QoqChange).order_by(QoqChange.id)).all()
+        assert [
+            (
+                c.region,
+                c.field,
+                c.old,
+                c.new,
+                c.delta,
+                c.pct,
+                c.flag,
+                c.from_quarter,
+                c.to_quarter,
+            )
+            for c in changes
+        ] == [
+            ("Berlin", "base_low", 70000, 73500, 3500, 5.0, None, "2025-Q4", "2026-Q1"),
+            (
+                "Berlin",
+                "base_high",
+                90000,
+                94500,
+                4500,
+                5.0,
+                None,
+                "2025-Q4",
+                "2026-Q1",
+            ),
+            ("Berlin", "stock_low", 20000, 20000, 0, 0.0, None, "2025-Q4", "2026-Q1"),
+            (
+                "Berlin",
+                "stock_high",
+                40000,
+                44000,
+                4000,
+                10.0,
+                None,
+                "2025-Q4",
+                "2026-Q1",
+            ),
+            ("Berlin", "bonus_pct", 10, 10, 0, 0.0, None, "2025-Q4", "2026-Q1"),
+            (
+                "Berlin",
+                "total_comp_low",
+                85000,
+                85000,
+                0,
+                0.0,
+                None,
+                "2025-Q4",
+                "2026-Q1",
+            ),
+            (
+                "Berlin",
+                "total_comp_high",
+                115000,
+                None,
+                None,
+                None,
+                "missing_value",
+                "2025-Q4",
+                "2026-Q1",
+            ),
+            (
+                "Munich",
+                "region",
+                None,
+                None,
+                None,
+                None,
+                "region_added",
+                "2025-Q4",
+                "2026-Q1",
+            ),
+        ]
+        event = session.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert event is not None
+        assert (event.kind, event.title, event.headline, event.occurred_at) == (
+            "updated",
+            "Acme Data Engineer: updated for 2026-Q1",
+            "2025-Q4 → 2026-Q1: Berlin base +5.0%/+5.0%, stock +0.0%/+10.0%, "
+            "total comp dropped; Munich added",
+            T2,
+        )
+        version = session.scalars(select(Version).where(Version.number == 2)).one()
+        assert version.changed_fields == [
+            "compensation",
+            "last_updated",
+            "next_review_due",
+            "salary_data_quarter",
+        ]
+
+
+def test_a_review_only_change_is_reviewed_and_compares_nothing(
+    write_guide: WriteGuide, seeds: Path, engine: Engine
+) -> None:
+    write_guide()
+    ingest(seeds, engine)
+    write_guide(last_updated=date(2026, 2, 1), next_review_due=date(2026, 5, 1))
+    (result,) = ingest(seeds, engine, T2)
+    assert (result.kind, result.version) == ("reviewed", 2)
+    assert count_rows(engine)["qoq_changes"] == 0
+    assert count_rows(engine)["events"] == 2
+
+
+def test_a_rejected_file_keeps_history_and_the_batch_goes_on(
+    write_guide: WriteGuide, seeds: Path, engine: Engine
+) -> None:
+    write_guide()
+    ingest(seeds, engine)
+    before = count_rows(engine)
+    broken = write_guide(salary_data_quarter="2026-Q5")
+    write_guide("other/guide.md", company="other")
+    results = {r.path: r for r in ingest(seeds, engine, T2)}
+    bad = results[broken.as_posix()]
+    assert bad.outcome == Outcome.REJECTED
+    assert [(e.field, e.line) for e in bad.errors] == [("salary_data_quarter", 9)]
+    assert results[(seeds / "other/guide.md").as_posix()].outcome == Outcome.INGESTED
+    with Session(engine) as session:
+        acme = session.scalars(select(Guide).where(Guide.company == "acme")).one()
+        assert [v.salary_data_quarter for v in acme.versions] == ["2025-Q4"]
+    assert count_rows(engine)["versions"] == before["versions"] + 1
+
+
+def test_all_real_guides_ingest_and_a_second_run_writes_nothing(
+    real_guides: Path, engine: Engine
+) -> None:
+    first = ingest(real_guides, engine)
+    assert outcomes(first) == {"ingested": 224, "skipped": 4}
+    assert not [r for r in first if r.errors]
+    stored = count_rows(engine)
+    assert stored["guides"] == stored["versions"] == stored["events"] == 224
+    with Session(engine) as session:
+        assert session.query(CompRow).count() == 703
+    assert outcomes(ingest(real_guides, engine, T2)) == {"unchanged": 224, "skipped": 4}
+    assert outcomes(ingest(real_guides, engine, T2, force=True)) == {
+        "unchanged": 224,
+        "skipped": 4,
+    }
+    assert count_rows(engine) == stored
