@@ -1,12 +1,21 @@
-"""The tables: an append-only history of every guide's snapshots.
+"""The tables: an append-only history of every guide.
 
-History model: a guide row is its identity (company and role). Each change to a guide
-appends a ``versions`` row, numbered per guide, with its provenance and the snapshot
-itself; ``comp_rows`` holds that snapshot's figures per region for querying; rows are
-never updated or deleted. ``qoq_changes`` holds the quarter-over-quarter comparison of a
-version with the one before it, and ``events`` the entries readers are told about. The
-database enforces what the code assumes: one row per guide, per version number, per
-region position and per event.
+History model. A ``guides`` row is a guide's identity (company and role). What a guide
+said is a ``snapshots`` row, stored once per distinct content (so a guide that returns
+to earlier content, or is retired and restored, reuses its snapshot); ``comp_rows``
+holds a snapshot's figures per region for querying. Each change in a guide's life
+appends a ``versions`` row, numbered per guide, with its kind, its snapshot and its
+provenance. ``qoq_changes`` holds the quarter-over-quarter comparison of a version with
+its baseline, and ``events`` the entries readers are told about. None of these rows is
+ever updated or deleted.
+
+Two tables are bookkeeping rather than history: ``sources`` maps each live guide to the
+file it is read from (its path and the file's signature), and ``runs`` / ``run_files``
+record every run and each file's verdict.
+
+The database enforces what the code assumes, so that two runs at once cannot write a
+duplicate: one row per guide, per content of a guide, per version number, per region
+position, per event, per source path and per guide source.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -82,7 +92,29 @@ class Guide(Base):
         return f"{self.company}/{self.role}"
 
 
+class Snapshot(Base):
+    """What a guide said: its frontmatter as JSON data and its body, stored once."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("guide_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    figures_hash: Mapped[str] = mapped_column(String(64))
+    # Business time: what the guide says of itself.
+    salary_data_quarter: Mapped[str] = mapped_column(String(7))
+    last_updated: Mapped[date] = mapped_column(Date)
+    next_review_due: Mapped[date] = mapped_column(Date)
+    frontmatter: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+
+    regions: Mapped[list[CompRow]] = relationship(order_by="CompRow.position")
+
+
 class Version(Base):
+    """One change in a guide's life, in order: its kind, content and provenance."""
+
     __tablename__ = "versions"
     __table_args__ = (UniqueConstraint("guide_id", "number"),)
 
@@ -90,33 +122,27 @@ class Version(Base):
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
-    # Business time: what the guide says of itself.
-    salary_data_quarter: Mapped[str] = mapped_column(String(7))
-    last_updated: Mapped[date] = mapped_column(Date)
-    next_review_due: Mapped[date] = mapped_column(Date)
-    # System time and provenance: when and from where compfeed saw this content.
-    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    source_path: Mapped[str] = mapped_column(Text, index=True)
-    source_sha256: Mapped[str] = mapped_column(String(64))
-    flow_run_id: Mapped[str | None] = mapped_column(String(36))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    figures_hash: Mapped[str] = mapped_column(String(64))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
     changed_fields: Mapped[list[str]] = mapped_column(JSON)
-    frontmatter: Mapped[dict[str, Any]] = mapped_column(JSON)
-    body: Mapped[str] = mapped_column(Text)
+    # System time and provenance: when, from where and by which run compfeed saw it.
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source_path: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
 
     guide: Mapped[Guide] = relationship(back_populates="versions")
-    regions: Mapped[list[CompRow]] = relationship(order_by="CompRow.position")
+    snapshot: Mapped[Snapshot] = relationship()
 
 
 class CompRow(Base):
-    """One region's figures in one version; money in whole units of its currency."""
+    """One region's figures in one snapshot; money in whole units of its currency."""
 
     __tablename__ = "comp_rows"
-    __table_args__ = (UniqueConstraint("version_id", "position"),)
+    __table_args__ = (UniqueConstraint("snapshot_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     region: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3))
@@ -134,15 +160,15 @@ class CompRow(Base):
 
 
 class QoqChange(Base):
-    """One figure of one region, from the previous quarter's version to this one."""
+    """One figure of one region, from the baseline version's quarter to this one's."""
 
     __tablename__ = "qoq_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
-    previous_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    baseline_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     from_quarter: Mapped[str] = mapped_column(String(7))
-    to_quarter: Mapped[str] = mapped_column(String(7))
+    to_quarter: Mapped[str] = mapped_column(String(7), index=True)
     region: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(40))
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -169,3 +195,48 @@ class Event(Base):
 
     guide: Mapped[Guide] = relationship()
     version: Mapped[Version] = relationship()
+
+
+class Source(Base):
+    """The file a live guide is read from, and that file's signature when last read."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), unique=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class Run(Base):
+    """One ingest run: when, which flow run, and how many files had each outcome."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seeds: Mapped[str] = mapped_column(Text)
+    force: Mapped[bool] = mapped_column(Boolean)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+
+    files: Mapped[list[RunFile]] = relationship(order_by="RunFile.id")
+
+
+class RunFile(Base):
+    """One file's verdict in one run."""
+
+    __tablename__ = "run_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))
+    guide: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    version: Mapped[int | None] = mapped_column(Integer)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -7,32 +7,80 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, selectinload
 
-from db.schema import CompRow, Event, Guide, QoqChange, Version
+from db.schema import (
+    CompRow,
+    Event,
+    Guide,
+    QoqChange,
+    Run,
+    RunFile,
+    Snapshot,
+    Source,
+    Version,
+)
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    """A live guide's file as compfeed last read it."""
+
+    guide_id: int
+    guide: str  # company/role
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class FileSignature:
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Content:
+    """A snapshot's content, as the pipeline computed it."""
+
+    content_hash: str
+    figures_hash: str
+    salary_data_quarter: str
+    last_updated: date
+    next_review_due: date
+    frontmatter: dict[str, Any]
+    body: str
 
 
 @dataclass(frozen=True)
 class NewVersion:
-    """Everything a version row needs; the version number is decided here."""
+    """Everything a version needs.
 
+    ``guide_id`` and ``number`` come from the same read that decided the change: a
+    concurrent run that wrote first makes the insert fail on a unique constraint,
+    instead of this version being appended on top of what it never saw.
+    """
+
+    guide_id: int | None  # None: a guide not stored yet (company and role create it)
+    number: int
     company: str
     role: str
     kind: str
-    salary_data_quarter: str
-    last_updated: date
-    next_review_due: date
+    content: Content
+    changed_fields: list[str]
     ingested_at: datetime
     source_path: str
-    source_sha256: str
+    # The file the guide is now read from; None for a tombstone (the file is gone).
+    source: FileSignature | None
     flow_run_id: str | None
-    content_hash: str
-    figures_hash: str
-    changed_fields: list[str]
-    frontmatter: dict[str, Any]
-    body: str
-    regions: list[dict[str, Any]]
+    run_id: int | None
+    baseline: Version | None = None
+    changes: Sequence[dict[str, Any]] = ()
+    event: tuple[str, str] | None = None  # title, headline
 
 
 @dataclass(frozen=True)
@@ -49,109 +97,104 @@ class PublishedEvent:
     salary_data_quarter: str
 
 
-def source_hashes(session: Session) -> dict[str, str]:
-    """The raw-file hash of each guide's latest version, by the path it came from."""
-    latest = (
-        select(Version.guide_id, func.max(Version.number).label("number"))
-        .group_by(Version.guide_id)
-        .subquery()
-    )
+def known_sources(session: Session) -> dict[str, KnownSource]:
+    """Every live guide's source file, by path."""
     rows = session.execute(
-        select(Version.source_path, Version.source_sha256).join(
-            latest,
-            (Version.guide_id == latest.c.guide_id)
-            & (Version.number == latest.c.number),
+        select(Source, Guide.company, Guide.role).join(
+            Guide, Source.guide_id == Guide.id
         )
     )
-    return {path: sha for path, sha in rows}
+    return {
+        source.path: KnownSource(
+            source.guide_id,
+            f"{company}/{role}",
+            source.path,
+            source.sha256,
+            source.size,
+            source.mtime_ns,
+        )
+        for source, company, role in rows
+    }
 
 
-def latest_version(session: Session, company: str, role: str) -> Version | None:
+def find_guide(session: Session, company: str, role: str) -> Guide | None:
+    return session.scalars(
+        select(Guide).where(Guide.company == company, Guide.role == role)
+    ).first()
+
+
+def latest_version(session: Session, guide_id: int) -> Version | None:
     return session.scalars(
         select(Version)
-        .join(Guide)
-        .where(Guide.company == company, Guide.role == role)
+        .where(Version.guide_id == guide_id)
+        .options(selectinload(Version.snapshot))
         .order_by(Version.number.desc())
         .limit(1)
     ).first()
 
 
-def latest_before_quarter(
-    session: Session, guide_id: int, quarter: str
+def baseline_for(
+    session: Session, guide_id: int, quarter: str, retired: str
 ) -> Version | None:
-    """The guide's last snapshot of the latest quarter earlier than ``quarter``."""
+    """The guide's last version of the latest quarter before ``quarter``, leaving out
+    tombstones (``retired`` names their kind)."""
     # Quarters are spelled YYYY-QN, so text order is time order.
     return session.scalars(
         select(Version)
-        .where(Version.guide_id == guide_id, Version.salary_data_quarter < quarter)
+        .join(Snapshot, Version.snapshot_id == Snapshot.id)
+        .where(
+            Version.guide_id == guide_id,
+            Snapshot.salary_data_quarter < quarter,
+            Version.kind != retired,
+        )
+        .options(selectinload(Version.snapshot))
         .order_by(Version.number.desc())
         .limit(1)
     ).first()
 
 
-def append_version(
-    session: Session,
-    new: NewVersion,
-    *,
-    baseline: Version | None = None,
-    changes: Sequence[dict[str, Any]] = (),
-    event: tuple[str, str] | None = None,
-) -> Version:
-    """Append a version with its regions, its quarter-over-quarter ``changes`` against
-    ``baseline`` and its event (title, headline). The unique constraints refuse a
-    duplicate written by a concurrent run."""
-    guide = session.scalars(
-        select(Guide).where(Guide.company == new.company, Guide.role == new.role)
-    ).first()
-    if guide is None:
+def append_version(session: Session, new: NewVersion) -> Version:
+    """Append a version with its snapshot (stored once per content), its
+    quarter-over-quarter changes against ``new.baseline``, its event, and the guide's
+    source file. The unique constraints refuse a duplicate written by a concurrent run.
+    """
+    guide_id = new.guide_id
+    if guide_id is None:
         guide = Guide(company=new.company, role=new.role, first_seen_at=new.ingested_at)
         session.add(guide)
         session.flush()
-    number = (
-        session.scalar(
-            select(func.max(Version.number)).where(Version.guide_id == guide.id)
-        )
-        or 0
-    ) + 1
+        guide_id = guide.id
+    snapshot = _snapshot(session, guide_id, new.content)
     version = Version(
-        guide_id=guide.id,
-        number=number,
+        guide_id=guide_id,
+        number=new.number,
         kind=new.kind,
-        salary_data_quarter=new.salary_data_quarter,
-        last_updated=new.last_updated,
-        next_review_due=new.next_review_due,
+        snapshot_id=snapshot.id,
+        changed_fields=new.changed_fields,
         ingested_at=new.ingested_at,
         source_path=new.source_path,
-        source_sha256=new.source_sha256,
+        source_sha256=new.source.sha256 if new.source else None,
         flow_run_id=new.flow_run_id,
-        content_hash=new.content_hash,
-        figures_hash=new.figures_hash,
-        changed_fields=new.changed_fields,
-        frontmatter=new.frontmatter,
-        body=new.body,
+        run_id=new.run_id,
     )
     session.add(version)
     session.flush()
-    session.add_all(
-        CompRow(version_id=version.id, position=position, **region)
-        for position, region in enumerate(new.regions)
-    )
-    if baseline is not None:
+    if new.baseline is not None:
         session.add_all(
             QoqChange(
                 version_id=version.id,
-                previous_version_id=baseline.id,
-                from_quarter=baseline.salary_data_quarter,
-                to_quarter=new.salary_data_quarter,
+                baseline_version_id=new.baseline.id,
+                from_quarter=new.baseline.snapshot.salary_data_quarter,
+                to_quarter=new.content.salary_data_quarter,
                 **change,
             )
-            for change in changes
+            for change in new.changes
         )
-    if event is not None:
-        title, headline = event
+    if new.event is not None:
+        title, headline = new.event
         session.add(
             Event(
-                guide_id=guide.id,
+                guide_id=guide_id,
                 version_id=version.id,
                 kind=new.kind,
                 occurred_at=new.ingested_at,
@@ -159,16 +202,110 @@ def append_version(
                 headline=headline,
             )
         )
+    if new.source is not None:
+        set_source(session, guide_id, new.source)
+    else:
+        session.execute(delete(Source).where(Source.guide_id == guide_id))
     session.flush()
     return version
+
+
+def _snapshot(session: Session, guide_id: int, content: Content) -> Snapshot:
+    snapshot = session.scalars(
+        select(Snapshot).where(
+            Snapshot.guide_id == guide_id,
+            Snapshot.content_hash == content.content_hash,
+        )
+    ).first()
+    if snapshot is not None:
+        return snapshot
+    snapshot = Snapshot(guide_id=guide_id, **content.__dict__)
+    session.add(snapshot)
+    session.flush()
+    session.add_all(
+        CompRow(snapshot_id=snapshot.id, position=position, **region)
+        for position, region in enumerate(content.frontmatter["compensation"])
+    )
+    return snapshot
+
+
+def set_source(session: Session, guide_id: int, signature: FileSignature) -> None:
+    """Record the file a guide is now read from, and that file's signature."""
+    session.execute(
+        delete(Source).where(
+            (Source.path == signature.path) & (Source.guide_id != guide_id)
+        )
+    )
+    source = session.scalars(select(Source).where(Source.guide_id == guide_id)).first()
+    if source is None:
+        session.add(Source(guide_id=guide_id, **signature.__dict__))
+    else:
+        source.path, source.sha256 = signature.path, signature.sha256
+        source.size, source.mtime_ns = signature.size, signature.mtime_ns
+
+
+def start_run(
+    session: Session,
+    started_at: datetime,
+    flow_run_id: str | None,
+    seeds: str,
+    force: bool,
+) -> int:
+    run = Run(
+        flow_run_id=flow_run_id,
+        started_at=started_at,
+        seeds=seeds,
+        force=force,
+        counts={},
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    finished_at: datetime,
+    counts: dict[str, int],
+    files: Sequence[dict[str, Any]],
+) -> None:
+    run = session.get_one(Run, run_id)
+    run.finished_at, run.counts = finished_at, counts
+    session.add_all(RunFile(run_id=run_id, **file) for file in files)
+
+
+def recent_runs(session: Session, last: int) -> list[Run]:
+    return list(
+        session.scalars(
+            select(Run)
+            .options(selectinload(Run.files))
+            .order_by(Run.started_at.desc(), Run.id.desc())
+            .limit(last)
+        )
+    )
+
+
+def history(session: Session, company: str, role: str) -> list[Version]:
+    """A guide's versions, oldest first, with their snapshots and regions."""
+    return list(
+        session.scalars(
+            select(Version)
+            .join(Guide)
+            .where(Guide.company == company, Guide.role == role)
+            .options(selectinload(Version.snapshot).selectinload(Snapshot.regions))
+            .order_by(Version.number)
+        )
+    )
 
 
 def recent_events(session: Session, limit: int | None = None) -> list[PublishedEvent]:
     """Events newest first; ties (one run, one time) in the order they were written."""
     query = (
-        select(Event, Guide, Version)
+        select(Event, Guide, Version, Snapshot.salary_data_quarter)
         .join(Guide, Event.guide_id == Guide.id)
         .join(Version, Event.version_id == Version.id)
+        .join(Snapshot, Version.snapshot_id == Snapshot.id)
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(limit)
     )
@@ -181,30 +318,55 @@ def recent_events(session: Session, limit: int | None = None) -> list[PublishedE
             occurred_at=event.occurred_at,
             title=event.title,
             headline=event.headline,
-            salary_data_quarter=version.salary_data_quarter,
+            salary_data_quarter=quarter,
         )
-        for event, guide, version in session.execute(query)
+        for event, guide, version, quarter in session.execute(query)
     ]
 
 
-def qoq_changes(session: Session, company: str, role: str) -> list[QoqChange]:
-    """The quarter-over-quarter rows of the guide's versions, oldest first."""
-    return list(
-        session.scalars(
-            select(QoqChange)
-            .join(Version, QoqChange.version_id == Version.id)
-            .join(Guide)
-            .where(Guide.company == company, Guide.role == role)
-            .order_by(Version.number, QoqChange.id)
+def current_changes(
+    session: Session,
+    quarter: str | None = None,
+    company: str | None = None,
+    role: str | None = None,
+) -> list[tuple[Guide, QoqChange]]:
+    """The quarter-over-quarter rows in force: for each guide and quarter, those of
+    the guide's last version for that quarter that has a comparison."""
+    compared = (
+        select(
+            Version.guide_id,
+            QoqChange.to_quarter,
+            func.max(Version.number).label("number"),
         )
+        .join(QoqChange, QoqChange.version_id == Version.id)
+        .group_by(Version.guide_id, QoqChange.to_quarter)
+        .subquery()
     )
+    query = (
+        select(Guide, QoqChange)
+        .join(Version, Version.guide_id == Guide.id)
+        .join(
+            compared,
+            (compared.c.guide_id == Version.guide_id)
+            & (compared.c.number == Version.number),
+        )
+        .join(QoqChange, QoqChange.version_id == Version.id)
+        .order_by(Guide.company, Guide.role, QoqChange.to_quarter, QoqChange.id)
+    )
+    if quarter is not None:
+        query = query.where(QoqChange.to_quarter == quarter)
+    if company is not None:
+        query = query.where(Guide.company == company)
+    if role is not None:
+        query = query.where(Guide.role == role)
+    return [(guide, change) for guide, change in session.execute(query)]
 
 
 def count_rows(engine: Engine) -> dict[str, int]:
-    """Rows per table: how tests and operators see that a run wrote nothing."""
+    """Rows per history table: how tests and operators see that a run wrote nothing."""
     with Session(engine) as session:
         return {
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
             or 0
-            for model in (Guide, Version, CompRow, QoqChange, Event)
+            for model in (Guide, Snapshot, Version, CompRow, QoqChange, Event)
         }

@@ -3,19 +3,27 @@ here: exit 1 when a job failed or rejected files, 2 for misuse."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from flows.settings import Settings
 from flows.verdict import FileResult, Outcome
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from flows.pipeline import RunReport
 
 app = typer.Typer(
@@ -23,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 Seeds = Annotated[
@@ -30,7 +39,7 @@ Seeds = Annotated[
     typer.Option(
         "--seeds",
         envvar="COMPFEED_SEEDS",
-        help="Folder of guide files. [default: seeds/]",
+        help="Folder of guide files (default: seeds/).",
         show_default=False,
     ),
 ]
@@ -39,7 +48,7 @@ DatabaseUrl = Annotated[
     typer.Option(
         "--database-url",
         envvar="COMPFEED_DATABASE_URL",
-        help="SQLAlchemy URL of the history database. [default: sqlite file in db/]",
+        help="SQLAlchemy URL of the history database (default: SQLite in db/).",
         show_default=False,
     ),
 ]
@@ -48,7 +57,7 @@ Out = Annotated[
     typer.Option(
         "--out",
         envvar="COMPFEED_OUT",
-        help="Folder the feeds and changelog are written to. [default: public/]",
+        help="Folder the feeds and changelog are written to (default: public/).",
         show_default=False,
     ),
 ]
@@ -57,7 +66,8 @@ BaseUrl = Annotated[
     typer.Option(
         "--base-url",
         envvar="COMPFEED_BASE_URL",
-        help="Where the out folder is served; used in feed links.",
+        help="Where the out folder is served, for feed links "
+        "(default: http://localhost:8000/).",
         show_default=False,
     ),
 ]
@@ -65,20 +75,8 @@ Force = Annotated[
     bool,
     typer.Option("--force", help="Re-read every file, even those whose bytes match."),
 ]
-
-
-def _settings(
-    seeds: Path | None = None,
-    database_url: str | None = None,
-    out: Path | None = None,
-    base_url: str | None = None,
-) -> Settings:
-    settings = Settings.load(seeds, database_url, out, base_url)
-    # Flows read the URL from the environment, never from their stored parameters.
-    os.environ["COMPFEED_DATABASE_URL"] = settings.database_url
-    if not settings.seeds.is_dir():
-        _fail(f"seeds folder not found: {settings.seeds}", code=2)
-    return settings
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+GuideKey = Annotated[str, typer.Argument(help="The guide, as COMPANY/ROLE.")]
 
 
 @app.command()
@@ -90,7 +88,7 @@ def run(
     base_url: BaseUrl = None,
 ) -> None:
     """Ingest, version, compare and publish: the whole job, as one Prefect flow run."""
-    settings = _settings(seeds, database_url, out, base_url)
+    settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
     from flows.pipeline import run_flow
 
     report = _in_flow(
@@ -106,14 +104,10 @@ def run(
 
 @app.command()
 def ingest(
-    force: Force = False,
-    seeds: Seeds = None,
-    database_url: DatabaseUrl = None,
-    out: Out = None,
-    base_url: BaseUrl = None,
+    force: Force = False, seeds: Seeds = None, database_url: DatabaseUrl = None
 ) -> None:
     """Ingest the seeds folder into the history, without publishing."""
-    settings = _settings(seeds, database_url, out, base_url)
+    settings = _settings(seeds, database_url, need_seeds=True)
     from flows.pipeline import ingest_flow
 
     _summarise(_in_flow(lambda: ingest_flow(force=force, seeds=str(settings.seeds))))
@@ -121,14 +115,10 @@ def ingest(
 
 @app.command()
 def publish(
-    seeds: Seeds = None,
-    database_url: DatabaseUrl = None,
-    out: Out = None,
-    base_url: BaseUrl = None,
+    database_url: DatabaseUrl = None, out: Out = None, base_url: BaseUrl = None
 ) -> None:
     """Write the feeds and changelog from the stored history."""
-    settings = Settings.load(seeds, database_url, out, base_url)
-    os.environ["COMPFEED_DATABASE_URL"] = settings.database_url
+    settings = _settings(database_url=database_url, out=out, base_url=base_url)
     from flows.pipeline import publish_flow
 
     _summarise(
@@ -142,23 +132,19 @@ def publish(
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Guide files or folders. [default: the seeds folder]"),
+        typer.Argument(help="Guide files or folders (default: the seeds folder)."),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per file, as a list.")
+        bool, typer.Option("--json", help="Print a JSON list, one object per file.")
     ] = False,
     seeds: Seeds = None,
-    database_url: DatabaseUrl = None,
-    out: Out = None,
-    base_url: BaseUrl = None,
 ) -> None:
     """Check guide files without writing anything; exit 1 if any file is rejected."""
     from flows.discover import discover
     from flows.parse import parse_guide
 
-    targets = paths or [Settings.load(seeds=seeds).seeds]
     results = []
-    for target in targets:
+    for target in paths or [Settings.load(seeds=seeds).seeds]:
         if target.is_dir():
             files = discover(target)
         elif target.is_file():
@@ -167,17 +153,12 @@ def validate(
             _fail(f"no such file or folder: {target}", code=2)
         for path in files:
             parsed = parse_guide(path.as_posix(), path.read_bytes())
-            if isinstance(parsed, FileResult):
-                results.append(parsed)
-            else:
-                results.append(
-                    FileResult(
-                        parsed.path,
-                        Outcome.OK,
-                        guide=parsed.guide.key,
-                        warnings=parsed.warnings,
-                    )
+            if not isinstance(parsed, FileResult):
+                key, warnings = parsed.guide.key, parsed.warnings
+                parsed = FileResult(
+                    parsed.path, Outcome.OK, guide=key, warnings=warnings
                 )
+            results.append(parsed)
     if as_json:
         typer.echo(json.dumps([r.as_json() for r in results], indent=2))
     else:
@@ -190,6 +171,333 @@ def validate(
         )
     if any(r.outcome == Outcome.REJECTED for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def history(
+    guide: GuideKey,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Show the guide as it stood: a quarter (2025-Q4) for what it said "
+            "of that quarter, a date (2026-03-01) for what was known that day.",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """A guide's versions, or the guide as it stood at a time."""
+    from flows import views
+
+    with _session(database_url) as session:
+        versions = _versions(session, guide)
+        if as_of is not None:
+            try:
+                found = views.as_of(versions, as_of)
+            except ValueError:
+                _fail(
+                    f"--as-of takes a quarter like 2025-Q4 or a date, not {as_of!r}", 2
+                )
+            if found is None:
+                _fail(f"{guide} had no version as of {as_of}")
+            versions = [found]
+        data = [views.version_view(v) for v in versions]
+    if as_json:
+        typer.echo(json.dumps(data if as_of is None else data[0], indent=2))
+        return
+    if as_of is not None:
+        _print_version(data[0])
+        return
+    table = Table(
+        "version", "kind", "quarter", "last updated", "review due", "source", "changed"
+    )
+    for v in data:
+        table.add_row(
+            str(v["version"]),
+            v["kind"],
+            v["salary_data_quarter"],
+            v["last_updated"],
+            v["next_review_due"],
+            v["source_path"],
+            ", ".join(v["changed_fields"]),
+        )
+    Console().print(table)
+
+
+@app.command()
+def diff(
+    guide: GuideKey,
+    old: Annotated[
+        int | None, typer.Argument(help="Version (default: the one before NEW).")
+    ] = None,
+    new: Annotated[
+        int | None, typer.Argument(help="Version (default: the latest).")
+    ] = None,
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Field-level differences between two versions (default: the last two)."""
+    from flows import views
+
+    with _session(database_url) as session:
+        versions = {v.number: v for v in _versions(session, guide)}
+        new = max(versions) if new is None else new
+        old = new - 1 if old is None else old
+        if old not in versions or new not in versions:
+            _fail(
+                f"{guide} has versions 1 to {max(versions)}; no version {old} or {new}",
+                2,
+            )
+        changes = views.diff_versions(versions[old], versions[new])
+    if as_json:
+        rows = [{"field": c.field, "old": c.old, "new": c.new} for c in changes]
+        typer.echo(
+            json.dumps(
+                {"guide": guide, "old": old, "new": new, "changes": rows}, indent=2
+            )
+        )
+        return
+    typer.echo(f"{guide}: version {old} -> {new}")
+    if not changes:
+        typer.echo("no differences")
+    for change in changes:
+        if change.field == "body":
+            typer.echo(views.body_diff(change, old, new), nl=False)
+        else:
+            typer.echo(f"  {change.field}: {change.old!r} -> {change.new!r}")
+
+
+@app.command()
+def runs(
+    last: Annotated[int, typer.Option("--last", help="How many runs.", min=1)] = 5,
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recent ingest runs and each file's result."""
+    from db import store
+    from flows import views
+
+    with _session(database_url) as session:
+        data = [views.run_view(r) for r in store.recent_runs(session, last)]
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for run in data:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(run["counts"].items()))
+        typer.echo(
+            f"run {run['run']} at {run['started_at']} ({run['flow_run_id']}): {counts}"
+        )
+        for file in run["files"]:
+            if file["outcome"] in ("ingested", "rejected"):
+                what = file["kind"] or "; ".join(e["message"] for e in file["errors"])
+                typer.echo(f"  {file['outcome']} {file['path']}: {what}")
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+@app.command()
+def qoq(
+    quarter: Annotated[
+        str | None,
+        typer.Option("--quarter", help="Quarter (default: the latest compared)."),
+    ] = None,
+    company: Annotated[
+        str | None, typer.Option("--company", help="Only this company.")
+    ] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only this role.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Only this region (any spelling).")
+    ] = None,
+    output: Annotated[
+        Format, typer.Option("--format", help="Output format.")
+    ] = Format.TABLE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Quarter-over-quarter changes per guide and region, and the quarter's medians."""
+    from db import store
+    from flows import views
+    from flows.compare import region_key
+    from flows.quarter import Quarter
+
+    if quarter is not None:
+        try:
+            quarter = str(Quarter.parse(quarter))
+        except ValueError as exc:
+            _fail(str(exc), 2)
+    with _session(database_url) as session:
+        rows = store.current_changes(session, None, company, role)
+    changes = [views.change_view(g, c) for g, c in rows]
+    if region is not None:
+        changes = [c for c in changes if region_key(c["region"]) == region_key(region)]
+    quarter = quarter or max((c["to_quarter"] for c in changes), default=None)
+    changes = [c for c in changes if c["to_quarter"] == quarter]
+    summary = views.qoq_summary(changes)
+    if output == Format.JSON:
+        typer.echo(
+            json.dumps(
+                {"quarter": quarter, "changes": changes, "summary": summary}, indent=2
+            )
+        )
+    elif output == Format.CSV:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=_CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(changes)
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        _print_qoq(quarter, changes, summary)
+
+
+_CSV_FIELDS = [
+    "guide",
+    "region",
+    "field",
+    "currency",
+    "from_quarter",
+    "to_quarter",
+    "old",
+    "new",
+    "delta",
+    "pct",
+    "flag",
+]
+
+
+def _print_qoq(
+    quarter: str | None, changes: list[dict[str, Any]], summary: dict[str, Any]
+) -> None:
+    console = Console()
+    if quarter is None:
+        console.print("no quarter-over-quarter changes stored")
+        return
+    table = Table(
+        "guide", "region", "field", "from", "to", "old", "new", "delta", "pct", "flag"
+    )
+    for c in changes:
+        table.add_row(
+            c["guide"],
+            c["region"],
+            c["field"],
+            c["from_quarter"],
+            c["to_quarter"],
+            _amount(c["old"]),
+            _amount(c["new"]),
+            _amount(c["delta"]),
+            "" if c["pct"] is None else f"{c['pct']:+.2f}%",
+            c["flag"] or "",
+        )
+    console.print(table)
+    medians = Table(
+        "median change", "base", "stock", "total comp", title=f"{quarter} summary"
+    )
+    groups = [("overall", summary["overall"])]
+    groups += [(f"role {k}", v) for k, v in summary["by_role"].items()]
+    groups += [(f"region {k}", v) for k, v in summary["by_region"].items()]
+    for label, figures in groups:
+        medians.add_row(
+            label, *(_median(figures[f]) for f in ("base", "stock", "total_comp"))
+        )
+    console.print(medians)
+
+
+def _median(figure: dict[str, Any]) -> str:
+    if figure["median_pct"] is None:
+        return "-"
+    return f"{figure['median_pct']:+.2f}% ({figure['guides']} guide(s))"
+
+
+def _amount(value: float | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _print_version(v: dict[str, Any]) -> None:
+    typer.echo(
+        f"version {v['version']} ({v['kind']}), {v['salary_data_quarter']}, "
+        f"last updated {v['last_updated']}, next review due {v['next_review_due']}"
+    )
+    table = Table("region", "currency", "base", "stock", "bonus", "total comp")
+    for r in v["compensation"]:
+        bonus = f"{r['bonus_pct']}%" if "bonus_pct" in r else _range(r, "bonus")
+        table.add_row(
+            r["region"],
+            r["currency"],
+            _range(r, "base"),
+            _range(r, "stock"),
+            bonus,
+            _range(r, "total_comp"),
+        )
+    Console().print(table)
+
+
+def _range(region: dict[str, Any], name: str) -> str:
+    low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
+    if low is None and high is None:
+        return ""
+    return f"{_amount(low)}–{_amount(high)}"
+
+
+def _settings(
+    seeds: Path | None = None,
+    database_url: str | None = None,
+    out: Path | None = None,
+    base_url: str | None = None,
+    need_seeds: bool = False,
+) -> Settings:
+    settings = Settings.load(seeds, database_url, out, base_url)
+    if need_seeds and not settings.seeds.is_dir():
+        _fail(f"seeds folder not found: {settings.seeds}", code=2)
+    _open_database(settings.database_url).dispose()
+    # Flows read the URL from the environment, never from their stored parameters.
+    os.environ["COMPFEED_DATABASE_URL"] = settings.database_url
+    return settings
+
+
+def _open_database(url: str) -> Engine:
+    """An engine on an up-to-date schema, or a clear error before any work starts."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from db.connect import make_engine, redacted
+    from db.migrate import upgrade
+
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        _fail(
+            f"not a database URL: {redacted(url) if '://' in url else url!r} ({exc})", 2
+        )
+    try:
+        upgrade(engine)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        _fail(f"cannot use the database {redacted(url)}: {reason}")
+    return engine
+
+
+@contextmanager
+def _session(database_url: str | None) -> Iterator[Any]:
+    from sqlalchemy.orm import Session
+
+    engine = _open_database(Settings.load(database_url=database_url).database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _versions(session: Any, guide: str) -> list[Any]:
+    from db import store
+
+    company, _, role = guide.partition("/")
+    versions = store.history(session, company, role)
+    if not versions:
+        _fail(f"no guide {guide!r} in the history (give it as COMPANY/ROLE)")
+    return versions
 
 
 def _in_flow(call: Callable[[], RunReport]) -> RunReport:
@@ -220,8 +528,8 @@ def _summarise(report: RunReport) -> None:
             f"{report.count(Outcome.SKIPPED)} skipped, "
             f"{report.count(Outcome.REJECTED)} rejected"
         )
-    for path in report.published:
-        typer.echo(f"published {path}")
+    for written in report.published:
+        typer.echo(f"{'published' if written.changed else 'unchanged'} {written.path}")
     if report.failed:
         raise typer.Exit(1)
 

@@ -7,6 +7,8 @@ same figure in the same currency. Missing figures get no delta, never zero.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,10 +52,45 @@ class Comparison:
         return [c for c in self.changes if c.flag is not None or c.delta]
 
 
-def region_key(name: str) -> str:
-    """A name that ignores what does not make another region: case, spaces, emoji."""
-    name = re.sub(r":[a-z_]+:", " ", name)
+def region_name(name: str) -> str:
+    """A region's name without what never tells regions apart: case, spacing, emoji."""
+    name = re.sub(r":[a-z0-9_+-]+:", " ", name)
     return " ".join(name.casefold().split())
+
+
+def region_key(name: str) -> str:
+    """A looser key: also without notes in brackets and what follows a comma, so that
+    ``San Francisco, CA (HQ)`` and ``San Francisco (USD)`` are one region."""
+    name = re.sub(r"\([^)]*\)", " ", region_name(name))
+    return " ".join(name.split(",")[0].split())
+
+
+def match_regions(
+    before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """Pairs of (old, new) regions: equal names first, then equal loose keys where the
+    key is unique on both sides (``London`` and ``London (DeepMind)`` in one guide
+    stay two regions). Unpaired regions come with None: added or removed."""
+    old_left = list(before)
+    pairs: dict[int, dict[str, Any]] = {}
+    for key in (region_name, region_key):
+        new_left = [i for i in range(len(after)) if i not in pairs]
+        olds = _unique_by(key, old_left)
+        news = _unique_by(key, [after[i] for i in new_left])
+        for i in new_left:
+            k = key(after[i]["region"])
+            if k in olds and k in news:
+                pairs[i] = olds[k]
+                old_left.remove(olds[k])
+    matched = [(pairs.get(i), region) for i, region in enumerate(after)]
+    return matched + [(region, None) for region in old_left]
+
+
+def _unique_by(
+    key: Callable[[str], str], regions: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    counts = Counter(key(r["region"]) for r in regions)
+    return {key(r["region"]): r for r in regions if counts[key(r["region"])] == 1}
 
 
 def compare(
@@ -63,15 +100,14 @@ def compare(
     after: list[dict[str, Any]],
 ) -> Comparison:
     """Every figure of every region, from one snapshot's compensation to the next."""
-    old_regions = {region_key(r["region"]): r for r in before}
     changes: list[Change] = []
-    for region in after:
-        previous = old_regions.pop(region_key(region["region"]), None)
-        if previous is None:
-            changes.append(_whole_region(region, Flag.REGION_ADDED))
-        else:
-            changes.extend(_figures(previous, region))
-    changes.extend(_whole_region(r, Flag.REGION_REMOVED) for r in old_regions.values())
+    for old, new in match_regions(before, after):
+        if old is None and new is not None:
+            changes.append(_whole_region(new, Flag.REGION_ADDED))
+        elif new is None and old is not None:
+            changes.append(_whole_region(old, Flag.REGION_REMOVED))
+        elif old is not None and new is not None:
+            changes.extend(_figures(old, new))
     return Comparison(from_quarter, to_quarter, changes)
 
 

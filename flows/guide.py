@@ -18,7 +18,6 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
-    model_validator,
 )
 
 from flows.quarter import Quarter
@@ -67,15 +66,6 @@ class Region(BaseModel):
     total_comp_low: Money | None = None
     total_comp_high: Money | None = None
 
-    @model_validator(mode="after")
-    def _ranges_ordered(self) -> Region:
-        for name in RANGES:
-            low = getattr(self, f"{name}_low")
-            high = getattr(self, f"{name}_high")
-            if low is not None and high is not None and low > high:
-                raise ValueError(f"{name}_low ({low}) is above {name}_high ({high})")
-        return self
-
     def figures(self) -> dict[str, int | float | None]:
         return {name: getattr(self, name) for name in FIGURES}
 
@@ -88,7 +78,12 @@ class LevelMapping(BaseModel):
 
 
 class Guide(BaseModel):
-    """A guide's frontmatter. Keys beyond these are kept as metadata."""
+    """A guide's frontmatter. Keys beyond these are kept as metadata.
+
+    Checks across fields (a low above its high, a review due before the update) are
+    made by ``validate_guide``, beside pydantic's, so that every problem is reported
+    at once.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -106,15 +101,6 @@ class Guide(BaseModel):
     data_sources: list[Text] = []
     negotiation_dna_summary: StrictStr | None = None
 
-    @model_validator(mode="after")
-    def _review_after_update(self) -> Guide:
-        if self.next_review_due < self.last_updated:
-            raise ValueError(
-                f"next_review_due ({self.next_review_due}) is before "
-                f"last_updated ({self.last_updated})"
-            )
-        return self
-
     @property
     def key(self) -> str:
         return f"{self.company}/{self.role}"
@@ -129,21 +115,42 @@ class Guide(BaseModel):
 def validate_guide(
     metadata: dict[str, Any], line_of: LineFinder
 ) -> tuple[Guide | None, list[Problem]]:
-    """The guide, or every problem pydantic found, each with its field path and line."""
+    """The guide, or every problem in it, each with its field path and line."""
+    problems = [
+        Problem(message, field_path(loc), line_of(loc))
+        for loc, message in _cross_field_problems(metadata)
+    ]
     try:
-        return Guide.model_validate(metadata), []
+        guide = Guide.model_validate(metadata)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors(include_url=False):
             loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
             problems.append(
-                Problem(
-                    message=_message(error),
-                    field=field_path(loc) or None,
-                    line=line_of(loc),
-                )
+                Problem(_message(error), field_path(loc) or None, line_of(loc))
             )
         return None, _unique(problems)
+    return (None, problems) if problems else (guide, [])
+
+
+def _cross_field_problems(
+    metadata: dict[str, Any],
+) -> list[tuple[tuple[Any, ...], str]]:
+    """Ranges and dates that contradict each other, wherever both ends are valid."""
+    found: list[tuple[tuple[Any, ...], str]] = []
+    regions = metadata.get("compensation")
+    for index, region in enumerate(regions if isinstance(regions, list) else []):
+        if not isinstance(region, dict):
+            continue
+        for name in RANGES:
+            low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
+            if isinstance(low, int) and isinstance(high, int) and low > high:
+                message = f"{name}_low ({low}) is above {name}_high ({high})"
+                found.append((("compensation", index, f"{name}_low"), message))
+    updated, due = metadata.get("last_updated"), metadata.get("next_review_due")
+    if isinstance(updated, date) and isinstance(due, date) and due < updated:
+        message = f"next_review_due ({due}) is before last_updated ({updated})"
+        found.append((("next_review_due",), message))
+    return found
 
 
 class LineFinder:
@@ -193,11 +200,43 @@ def _is_union_branch(part: int | str) -> bool:
     )
 
 
+# Messages an author understands, by pydantic's error type; others keep pydantic's.
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of a region (a misspelling?)",
+    "int_type": "must be a whole number, written without quotes or separators",
+    "int_parsing": "must be a whole number, written without quotes or separators",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "greater_than_equal": "must not be negative",
+    "less_than_equal": "must be at most {le}",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "too_short": "must list at least one region",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of keys to values",
+    "model_attributes_type": "must be a mapping of keys to values",
+    "date_type": "must be a date like 2026-02-23",
+    "date_parsing": "must be a date like 2026-02-23",
+    "date_from_datetime_parsing": "must be a date like 2026-02-23",
+    "date_from_datetime_inexact": "must be a date like 2026-02-23, without a time",
+}
+_PATTERNS = {
+    "currency": "must be a three-letter currency code in capitals, like USD",
+    "company": "must be lowercase letters, digits and hyphens, like acme-corp",
+    "role": "must be lowercase letters, digits and hyphens, like data-engineer",
+}
+
+
 def _message(error: Any) -> str:
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-    if error["type"] not in {"missing", "extra_forbidden"} and "input" in error:
+    kind, field = error["type"], error["loc"][-1] if error["loc"] else None
+    if kind == "string_pattern_mismatch" and field in _PATTERNS:
+        message = _PATTERNS[field]
+    elif kind in _MESSAGES:
+        message = _MESSAGES[kind].format(**error.get("ctx", {}))
+    else:
+        message = str(error["msg"]).removeprefix("Value error, ")
+    if kind not in {"missing", "extra_forbidden"} and "input" in error:
         shown = repr(error["input"])
         if len(shown) > 60:
             shown = shown[:57] + "..."
@@ -206,7 +245,7 @@ def _message(error: Any) -> str:
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
-    # A union reports the same failure once per branch; say it once.
+    # A union reports a failure once per branch; say it once per field.
     seen: dict[tuple[str | None, str], Problem] = {}
     for problem in problems:
         seen.setdefault((problem.field, problem.message), problem)

@@ -1,19 +1,30 @@
-"""Ingest guide files: parse, decide the change, and append it to the history.
+"""Ingest a seeds folder into the history, in four steps.
 
-Each file is stored in its own transaction, so a bad or failing file never takes the
-rest of the batch with it. A file whose bytes equal those of its guide's stored version
-is recognised by hash and not parsed again, unless ``force`` asks for a full re-read;
-even then, only a real change of content writes anything.
+1. Scan: each file is recognised as unchanged by its signature (size and modification
+   time, then content hash) without being parsed, or read and parsed. Parsed guides
+   wait in a spool file, so memory stays flat however large the folder.
+2. Conflicts: two files that claim the same guide are both refused, whatever their
+   order, and the guide's history is left as it was.
+3. Write: each changed guide is stored in its own transaction, so one bad or failing
+   file never takes the rest of the batch with it. A concurrent run that stored the
+   same guide first makes this one look again, and write nothing if nothing is left.
+4. Retire: a guide whose file is gone gets a tombstone; its history stays.
+
+Each step works on a batch of files, so that the flows can make a task of it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import store
 from db.connect import session_factory
+from db.schema import Version
+from db.store import Content, FileSignature, KnownSource
 from flows.compare import Comparison, compare, headline
 from flows.discover import relative_name
-from flows.guide import Guide
 from flows.parse import ParsedGuide, parse_guide
 from flows.quarter import Quarter
 from flows.snapshot import ChangeKind, Snapshot, changed_fields, classify, snapshot_of
@@ -32,7 +44,309 @@ from flows.verdict import FileResult, Outcome, Problem
 log = logging.getLogger(__name__)
 
 
-def ingest_paths(
+@dataclass
+class Scanned:
+    """One file after the scan: its verdict so far and what the write step needs."""
+
+    result: FileResult
+    source: str  # the path relative to the seeds folder
+    signature: FileSignature | None = None  # set when the file was read
+    guide: str | None = None  # the guide it claims, when known
+    spooled: int | None = None  # where its parsed guide waits in the spool
+
+
+class Spool:
+    """Parsed guides kept in a temporary file between the scan and the write."""
+
+    def __init__(self) -> None:
+        # Open for the run's lifetime; Ingest closes it when the run ends.
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+
+    def put(self, item: ParsedGuide) -> int:
+        self._file.seek(0, 2)
+        offset = self._file.tell()
+        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        return offset
+
+    def get(self, offset: int) -> ParsedGuide:
+        self._file.seek(offset)
+        # Unpickling is safe here: the spool holds only what this run wrote to it.
+        item: ParsedGuide = pickle.load(self._file)
+        return item
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class Ingest:
+    """One ingest run of a seeds folder: its settings, its spool and its record."""
+
+    root: Path
+    engine: Engine
+    now: datetime
+    force: bool = False
+    flow_run_id: str | None = None
+    run_id: int | None = None
+    known: dict[str, KnownSource] = field(default_factory=dict)
+    spool: Spool = field(default_factory=Spool)
+
+    def __post_init__(self) -> None:
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+
+    def __enter__(self) -> Ingest:
+        with self.sessions.begin() as session:
+            self.known = store.known_sources(session)
+            self.run_id = store.start_run(
+                session, self.now, self.flow_run_id, self.root.as_posix(), self.force
+            )
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.spool.close()
+
+    # 1. Scan
+
+    def scan(self, paths: Iterable[Path]) -> list[Scanned]:
+        return [self._scan_file(path) for path in paths]
+
+    def _scan_file(self, path: Path) -> Scanned:
+        # Verdicts name the file as the operator wrote its folder; provenance is kept
+        # relative to the seeds folder, so that moving that folder changes nothing.
+        shown, source = path.as_posix(), relative_name(path, self.root)
+        known = self.known.get(source)
+        try:
+            stat = path.stat()
+            if (
+                not self.force
+                and known
+                and _same_stat(known, stat.st_size, stat.st_mtime_ns)
+            ):
+                return Scanned(
+                    FileResult(shown, Outcome.UNCHANGED, guide=known.guide),
+                    source,
+                    guide=known.guide,
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            result = FileResult(
+                shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {exc}")]
+            )
+            return Scanned(result, source)
+        signature = FileSignature(
+            source, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns
+        )
+        if not self.force and known and known.sha256 == signature.sha256:
+            result = FileResult(shown, Outcome.UNCHANGED, guide=known.guide)
+            return Scanned(result, source, signature, known.guide)
+        parsed = parse_guide(shown, data)
+        if isinstance(parsed, FileResult):
+            return Scanned(parsed, source, signature)
+        result = FileResult(
+            shown, Outcome.OK, guide=parsed.guide.key, warnings=parsed.warnings
+        )
+        return Scanned(
+            result, source, signature, parsed.guide.key, self.spool.put(parsed)
+        )
+
+    # 2. Conflicts
+
+    @staticmethod
+    def conflicts(scanned: Iterable[Scanned]) -> dict[str, list[str]]:
+        """Guides claimed by more than one file, with the files' paths."""
+        claims: dict[str, list[str]] = {}
+        for item in scanned:
+            if item.guide and item.result.outcome in (Outcome.OK, Outcome.UNCHANGED):
+                claims.setdefault(item.guide, []).append(item.result.path)
+        return {
+            guide: sorted(paths) for guide, paths in claims.items() if len(paths) > 1
+        }
+
+    # 3. Write
+
+    def write(
+        self, scanned: Iterable[Scanned], conflicts: dict[str, list[str]]
+    ) -> None:
+        for item in scanned:
+            if item.guide in conflicts:
+                _refuse_conflict(item, conflicts[item.guide])
+            elif item.spooled is not None:
+                item.result = self._store_with_retry(item)
+            elif (
+                item.signature is not None and item.result.outcome == Outcome.UNCHANGED
+            ):
+                # Same bytes, newer modification time: remembered, to skip the read.
+                guide_id = self.known[item.source].guide_id
+                with self.sessions.begin() as session:
+                    store.set_source(session, guide_id, item.signature)
+            report(item.result)
+
+    def _store_with_retry(self, item: Scanned) -> FileResult:
+        assert item.spooled is not None and item.signature is not None
+        parsed = self.spool.get(item.spooled)
+        try:
+            with self.sessions.begin() as session:
+                return self._store(session, parsed, item.signature)
+        except IntegrityError:
+            # A concurrent run stored this guide first; decide again against it.
+            with self.sessions.begin() as session:
+                return self._store(session, parsed, item.signature)
+
+    def _store(
+        self, session: Session, parsed: ParsedGuide, source: FileSignature
+    ) -> FileResult:
+        guide = parsed.guide
+        after = snapshot_of(guide, parsed.body)
+        found = store.find_guide(session, guide.company, guide.role)
+        current = None if found is None else store.latest_version(session, found.id)
+        before = None if current is None else _snapshot_of(current)
+        result = FileResult(
+            parsed.path, Outcome.UNCHANGED, guide=guide.key, warnings=parsed.warnings
+        )
+
+        kind = classify(before, after)
+        if current is not None and current.kind == ChangeKind.RETIRED:
+            kind = ChangeKind.RESTORED
+        if kind is None:
+            assert found is not None and current is not None
+            if current.source_path != source.path:
+                log.info(
+                    "%s: %s moved here from %s",
+                    parsed.path,
+                    guide.key,
+                    current.source_path,
+                )
+            store.set_source(session, found.id, source)
+            return result
+
+        baseline, comparison = None, None
+        if (
+            found is not None
+            and before is not None
+            and before.figures_hash != after.figures_hash
+        ):
+            baseline = store.baseline_for(
+                session, found.id, str(guide.salary_data_quarter), ChangeKind.RETIRED
+            )
+        if baseline is not None:
+            comparison = compare(
+                Quarter.parse(baseline.snapshot.salary_data_quarter),
+                baseline.snapshot.frontmatter["compensation"],
+                guide.salary_data_quarter,
+                after.frontmatter["compensation"],
+            )
+        version = store.append_version(
+            session,
+            store.NewVersion(
+                guide_id=None if found is None else found.id,
+                number=1 if current is None else current.number + 1,
+                company=guide.company,
+                role=guide.role,
+                kind=kind,
+                content=_content(after),
+                changed_fields=[] if before is None else changed_fields(before, after),
+                ingested_at=self.now,
+                source_path=source.path,
+                source=source,
+                flow_run_id=self.flow_run_id,
+                run_id=self.run_id,
+                baseline=baseline,
+                changes=[asdict(c) for c in comparison.changes] if comparison else (),
+                event=describe(kind, after, comparison),
+            ),
+        )
+        result.outcome, result.kind, result.version = (
+            Outcome.INGESTED,
+            kind,
+            version.number,
+        )
+        return result
+
+    # 4. Retire
+
+    def retire_missing(self, scanned: list[Scanned]) -> list[FileResult]:
+        """Tombstones for the guides whose files are gone and claimed by no other."""
+        present = {item.source for item in scanned}
+        claimed = {item.guide for item in scanned if item.guide}
+        claimed |= {item.result.guide for item in scanned if item.result.guide}
+        gone = [
+            known
+            for path, known in sorted(self.known.items())
+            if path not in present and known.guide not in claimed
+        ]
+        results = []
+        for known in gone:
+            try:
+                with self.sessions.begin() as session:
+                    result = self._retire(session, known)
+            except IntegrityError:
+                continue  # a concurrent run retired it first
+            if result is not None:
+                report(result)
+                results.append(result)
+        return results
+
+    def _retire(self, session: Session, known: KnownSource) -> FileResult | None:
+        current = store.latest_version(session, known.guide_id)
+        if current is None or current.kind == ChangeKind.RETIRED:
+            return None
+        before = _snapshot_of(current)
+        version = store.append_version(
+            session,
+            store.NewVersion(
+                guide_id=known.guide_id,
+                number=current.number + 1,
+                company=known.guide.split("/")[0],
+                role=known.guide.split("/")[1],
+                kind=ChangeKind.RETIRED,
+                content=_content(before),
+                changed_fields=[],
+                ingested_at=self.now,
+                source_path=known.path,
+                source=None,
+                flow_run_id=self.flow_run_id,
+                run_id=self.run_id,
+                event=describe(ChangeKind.RETIRED, before, None, gone_from=known.path),
+            ),
+        )
+        shown = (self.root / known.path).as_posix()
+        return FileResult(
+            shown,
+            Outcome.INGESTED,
+            known.guide,
+            kind=ChangeKind.RETIRED,
+            version=version.number,
+        )
+
+    # The record
+
+    def finish(self, results: list[FileResult]) -> dict[str, int]:
+        counts = count_outcomes(results)
+        with self.sessions.begin() as session:
+            assert self.run_id is not None
+            store.finish_run(
+                session,
+                self.run_id,
+                datetime.now(UTC),
+                counts,
+                [
+                    {
+                        **r.as_json(),
+                        "kind": r.kind,
+                        "version": r.version,
+                    }
+                    for r in results
+                ],
+            )
+        return counts
+
+
+def ingest_folder(
     paths: Iterable[Path],
     root: Path,
     engine: Engine,
@@ -41,132 +355,94 @@ def ingest_paths(
     force: bool = False,
     flow_run_id: str | None = None,
 ) -> list[FileResult]:
-    """Ingest each file; one verdict per file, in order."""
-    sessions = session_factory(engine)
-    known: dict[str, str] = {}
-    if not force:
-        with sessions() as session:
-            known = store.source_hashes(session)
-    results = []
-    for path in paths:
-        result = ingest_file(path, root, sessions, known, now, flow_run_id)
-        report(result)
-        results.append(result)
+    """All four steps, without Prefect; one verdict per file (and per retirement)."""
+    with Ingest(root, engine, now, force, flow_run_id) as job:
+        scanned = job.scan(paths)
+        job.write(scanned, job.conflicts(scanned))
+        results = [item.result for item in scanned] + job.retire_missing(scanned)
+        job.finish(results)
     return results
 
 
-def ingest_file(
-    path: Path,
-    root: Path,
-    sessions: sessionmaker[Session],
-    known: dict[str, str],
-    now: datetime,
-    flow_run_id: str | None,
-) -> FileResult:
-    # Verdicts name the file as the operator wrote its folder; provenance is kept
-    # relative to the seeds folder, so that moving that folder changes nothing.
-    shown, source = path.as_posix(), relative_name(path, root)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileResult(
-            shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {exc}")]
-        )
-    sha256 = hashlib.sha256(data).hexdigest()
-    if known.get(source) == sha256:
-        return FileResult(shown, Outcome.UNCHANGED)
-    parsed = parse_guide(shown, data)
-    if isinstance(parsed, FileResult):
-        return parsed
-    provenance = _Provenance(source, sha256, now, flow_run_id)
-    try:
-        with sessions.begin() as session:
-            return _store(session, parsed, provenance)
-    except IntegrityError:
-        # A concurrent run stored this guide first; decide again against what it wrote.
-        with sessions.begin() as session:
-            return _store(session, parsed, provenance)
+def count_outcomes(results: Iterable[FileResult]) -> dict[str, int]:
+    """Files per outcome, and stored versions per change kind."""
+    counts: dict[str, int] = {}
+    for result in results:
+        for name in (str(result.outcome), result.kind):
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
-@dataclass(frozen=True)
-class _Provenance:
-    source_path: str
-    source_sha256: str
-    ingested_at: datetime
-    flow_run_id: str | None
+def _same_stat(known: KnownSource, size: int, mtime_ns: int) -> bool:
+    return (known.size, known.mtime_ns) == (size, mtime_ns)
 
 
-def _store(
-    session: Session, parsed: ParsedGuide, provenance: _Provenance
-) -> FileResult:
-    guide = parsed.guide
-    after = snapshot_of(guide, parsed.body)
-    current = store.latest_version(session, guide.company, guide.role)
-    before = None if current is None else Snapshot(current.frontmatter, current.body)
-    result = FileResult(
-        parsed.path, Outcome.UNCHANGED, guide=guide.key, warnings=parsed.warnings
+def _snapshot_of(version: Version) -> Snapshot:
+    return Snapshot(version.snapshot.frontmatter, version.snapshot.body)
+
+
+def _content(snapshot: Snapshot) -> Content:
+    data = snapshot.frontmatter
+    return Content(
+        content_hash=snapshot.content_hash,
+        figures_hash=snapshot.figures_hash,
+        salary_data_quarter=data["salary_data_quarter"],
+        last_updated=_date(data["last_updated"]),
+        next_review_due=_date(data["next_review_due"]),
+        frontmatter=data,
+        body=snapshot.body,
     )
-    kind = classify(before, after)
-    if kind is None:
-        return result
 
-    baseline = comparison = None
-    if current is not None and kind in (ChangeKind.UPDATED, ChangeKind.CORRECTED):
-        baseline = store.latest_before_quarter(
-            session, current.guide_id, str(guide.salary_data_quarter)
-        )
-    if baseline is not None:
-        comparison = compare(
-            Quarter.parse(baseline.salary_data_quarter),
-            baseline.frontmatter["compensation"],
-            guide.salary_data_quarter,
-            after.frontmatter["compensation"],
-        )
-    version = store.append_version(
-        session,
-        store.NewVersion(
-            company=guide.company,
-            role=guide.role,
-            kind=kind,
-            salary_data_quarter=str(guide.salary_data_quarter),
-            last_updated=guide.last_updated,
-            next_review_due=guide.next_review_due,
-            ingested_at=provenance.ingested_at,
-            source_path=provenance.source_path,
-            source_sha256=provenance.source_sha256,
-            flow_run_id=provenance.flow_run_id,
-            content_hash=after.content_hash,
-            figures_hash=after.figures_hash,
-            changed_fields=[] if before is None else changed_fields(before, after),
-            frontmatter=after.frontmatter,
-            body=after.body,
-            regions=after.frontmatter["compensation"],
-        ),
-        baseline=baseline,
-        changes=[asdict(c) for c in comparison.changes] if comparison else (),
-        event=describe(kind, guide, comparison),
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _refuse_conflict(item: Scanned, paths: list[str]) -> None:
+    others = ", ".join(p for p in paths if p != item.result.path)
+    item.result = FileResult(
+        item.result.path,
+        Outcome.REJECTED,
+        guide=item.guide,
+        errors=[
+            Problem(
+                f"{others} also claims {item.guide}; neither file is stored "
+                "until one of them names another company or role",
+                field="company/role",
+            )
+        ],
     )
-    result.outcome, result.kind, result.version = Outcome.INGESTED, kind, version.number
-    return result
+
+
+def title_of(frontmatter: dict[str, Any]) -> str:
+    company = frontmatter.get("company_display") or frontmatter["company"]
+    role = frontmatter.get("role_display") or frontmatter["role"]
+    return f"{company} {role}"
 
 
 def describe(
-    kind: ChangeKind, guide: Guide, comparison: Comparison | None
+    kind: ChangeKind,
+    snapshot: Snapshot,
+    comparison: Comparison | None,
+    gone_from: str | None = None,
 ) -> tuple[str, str] | None:
     """The feed title and headline of a change; prose-only edits make none."""
-    quarter = guide.salary_data_quarter
-    regions = [r.region for r in guide.compensation]
+    data = snapshot.frontmatter
+    title, quarter = title_of(data), data["salary_data_quarter"]
+    regions = [r["region"] for r in data["compensation"]]
+    due = data["next_review_due"]
     if kind == ChangeKind.NEW:
         return (
-            f"{guide.title}: new guide for {quarter}",
+            f"{title}: new guide for {quarter}",
             f"{quarter} pay for {len(regions)} region(s): {', '.join(regions)}; "
-            f"next review due {guide.next_review_due}",
+            f"next review due {due}",
         )
     if kind == ChangeKind.REVIEWED:
         return (
-            f"{guide.title}: reviewed",
-            f"reviewed on {guide.last_updated}, {quarter} figures unchanged; "
-            f"next review due {guide.next_review_due}",
+            f"{title}: reviewed",
+            f"reviewed on {data['last_updated']}, {quarter} figures unchanged; "
+            f"next review due {due}",
         )
     if kind in (ChangeKind.UPDATED, ChangeKind.CORRECTED):
         verb = "updated for" if kind == ChangeKind.UPDATED else "corrected figures for"
@@ -175,7 +451,14 @@ def describe(
             if comparison is not None
             else f"{quarter} figures changed; no earlier quarter to compare with"
         )
-        return f"{guide.title}: {verb} {quarter}", text
+        return f"{title}: {verb} {quarter}", text
+    if kind == ChangeKind.RETIRED:
+        return f"{title}: retired", f"its file {gone_from} is gone; history kept"
+    if kind == ChangeKind.RESTORED:
+        return (
+            f"{title}: restored",
+            f"back with {quarter} pay for {len(regions)} region(s)",
+        )
     return None
 
 
@@ -196,3 +479,8 @@ def report(result: FileResult) -> None:
             result.version,
             result.kind,
         )
+
+
+def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

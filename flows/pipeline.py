@@ -9,7 +9,8 @@ and the URL may carry a password. Flows read it from ``COMPFEED_DATABASE_URL``.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +23,8 @@ from sqlalchemy import Engine
 from db.connect import make_engine, redacted
 from db.migrate import upgrade
 from flows.discover import discover
-from flows.ingest import ingest_paths
-from flows.publish import publish
+from flows.ingest import Ingest, Scanned, batches
+from flows.publish import Written, publish
 from flows.settings import Settings
 from flows.verdict import FileResult, Outcome
 
@@ -33,7 +34,7 @@ BATCH_SIZE = 250
 @dataclass
 class RunReport:
     results: list[FileResult] = field(default_factory=list)
-    published: list[Path] = field(default_factory=list)
+    published: list[Written] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
@@ -50,34 +51,41 @@ class RunReport:
         return self.count(Outcome.REJECTED) > 0
 
 
-@functools.cache
-def _engine(url: str) -> Engine:
+@contextmanager
+def _database(url: str) -> Iterator[Engine]:
+    """The history database for one flow run, brought up to date first. Closing it
+    at the end lets SQLite fold its write-ahead log back into the database file."""
     engine = make_engine(url)
-    upgrade(engine)
-    return engine
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
-@task(name="ingest-batch", cache_policy=NO_CACHE)
-def ingest_batch(
-    paths: list[Path], seeds: Path, force: bool, now: datetime
-) -> list[FileResult]:
-    settings = Settings.load()
-    return ingest_paths(
-        paths,
-        seeds,
-        _engine(settings.database_url),
-        now=now,
-        force=force,
-        flow_run_id=flow_run.get_id(),
-    )
+@task(name="scan-batch", cache_policy=NO_CACHE)
+def scan_batch(job: Ingest, paths: list[Path]) -> list[Scanned]:
+    return job.scan(paths)
+
+
+@task(name="write-batch", cache_policy=NO_CACHE)
+def write_batch(
+    job: Ingest, scanned: list[Scanned], conflicts: dict[str, list[str]]
+) -> None:
+    job.write(scanned, conflicts)
+
+
+@task(name="retire-missing", cache_policy=NO_CACHE)
+def retire_missing(job: Ingest, scanned: list[Scanned]) -> list[FileResult]:
+    return job.retire_missing(scanned)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_feeds(out: Path, base_url: str) -> list[Path]:
-    return publish(_engine(Settings.load().database_url), out, base_url)
+def publish_feeds(engine: Engine, out: Path, base_url: str) -> list[Written]:
+    return publish(engine, out, base_url)
 
 
-def _ingest(settings: Settings, force: bool) -> list[FileResult]:
+def _ingest(engine: Engine, settings: Settings, force: bool) -> list[FileResult]:
     logger = get_run_logger()
     paths = discover(settings.seeds)
     logger.info(
@@ -88,11 +96,15 @@ def _ingest(settings: Settings, force: bool) -> list[FileResult]:
     )
     # One time for the whole run, in whole seconds as feeds show it.
     now = datetime.now(UTC).replace(microsecond=0)
-    results: list[FileResult] = []
-    for start in range(0, len(paths), BATCH_SIZE):
-        results += ingest_batch(
-            paths[start : start + BATCH_SIZE], settings.seeds, force, now
-        )
+    with Ingest(settings.seeds, engine, now, force, flow_run.get_id()) as job:
+        scanned: list[Scanned] = []
+        for batch in batches(paths, BATCH_SIZE):
+            scanned += scan_batch(job, batch)
+        conflicts = job.conflicts(scanned)
+        for batch in batches(scanned, BATCH_SIZE):
+            write_batch(job, batch, conflicts)
+        results = [item.result for item in scanned] + retire_missing(job, scanned)
+        job.finish(results)
     return results
 
 
@@ -105,19 +117,25 @@ def run_flow(
 ) -> RunReport:
     """Ingest the seeds folder, version and compare what changed, then publish."""
     settings = Settings.load(seeds=seeds, out=out, base_url=base_url)
-    report = RunReport(results=_ingest(settings, force))
-    report.published = publish_feeds(settings.out, settings.base_url)
+    with _database(settings.database_url) as engine:
+        report = RunReport(results=_ingest(engine, settings, force))
+        report.published = publish_feeds(engine, settings.out, settings.base_url)
     return report
 
 
 @flow(name="compfeed-ingest")
 def ingest_flow(force: bool = False, seeds: str | None = None) -> RunReport:
     """Ingest the seeds folder into the history, without publishing."""
-    return RunReport(results=_ingest(Settings.load(seeds=seeds), force))
+    settings = Settings.load(seeds=seeds)
+    with _database(settings.database_url) as engine:
+        return RunReport(results=_ingest(engine, settings, force))
 
 
 @flow(name="compfeed-publish")
 def publish_flow(out: str | None = None, base_url: str | None = None) -> RunReport:
     """Publish the feeds and changelog from the stored history."""
     settings = Settings.load(out=out, base_url=base_url)
-    return RunReport(published=publish_feeds(settings.out, settings.base_url))
+    with _database(settings.database_url) as engine:
+        return RunReport(
+            published=publish_feeds(engine, settings.out, settings.base_url)
+        )

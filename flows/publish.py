@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
@@ -31,10 +32,16 @@ TAG_PREFIX = "tag:compfeed,2026:"
 _NO_EVENTS = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    changed: bool  # False when the file already held these bytes
+
+
 def publish(
     engine: Engine, out: Path, base_url: str, window: int = FEED_WINDOW
-) -> list[Path]:
-    """Write feed.xml, atom.xml and CHANGELOG.md under ``out``; return their paths."""
+) -> list[Written]:
+    """Write feed.xml, atom.xml and CHANGELOG.md under ``out``."""
     with Session(engine) as session:
         events = store.recent_events(session)
     base_url = base_url.rstrip("/") + "/"
@@ -51,7 +58,7 @@ def publish(
         log.info(
             "%s %s (%d bytes)", "wrote" if changed else "unchanged", path, len(content)
         )
-        written.append(path)
+        written.append(Written(path, changed))
     return written
 
 

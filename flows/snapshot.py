@@ -25,6 +25,8 @@ class ChangeKind(StrEnum):
     CORRECTED = "corrected"  # figures changed within the same quarter
     REVIEWED = "reviewed"  # only the review dates moved
     EDITED = "edited"  # only prose or metadata changed
+    RETIRED = "retired"  # the file is gone: a tombstone, history kept
+    RESTORED = "restored"  # a retired guide's file is back
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flows.compare import Change, Flag, compare, headline, region_key
+from flows.compare import Change, Flag, compare, headline, match_regions, region_key
 from flows.guide import Guide
 from flows.quarter import Quarter
 from flows.snapshot import ChangeKind, classify, snapshot_of
@@ -87,9 +87,28 @@ def test_a_gap_between_quarters_is_labelled() -> None:
     assert headline(result) == "2025-Q2 → 2025-Q4 (2 quarters): figures unchanged"
 
 
-def test_region_key_ignores_case_space_and_emoji_codes() -> None:
-    assert region_key(":gb: London  (GBP)") == region_key("london (gbp)")
-    assert region_key("London (SIE Europe)") != region_key("London")
+def test_one_region_under_several_spellings() -> None:
+    names = ["San Francisco, CA (HQ)", "San Francisco, CA", "San Francisco (USD)"]
+    assert {region_key(n) for n in names} == {"san francisco"}
+    assert region_key(":gb: London  (GBP)") == region_key("london")
+    for old in names:
+        for new in names:
+            ((before, after),) = match_regions([region(old)], [region(new)])
+            assert (before, after) == (region(old), region(new))
+
+
+def test_regions_that_share_a_key_in_one_guide_stay_apart() -> None:
+    before = [region("London"), region("London (DeepMind)")]
+    after = [region("London (DeepMind)"), region("london")]
+    assert match_regions(before, after) == [
+        (region("London (DeepMind)"), region("London (DeepMind)")),
+        (region("London"), region("london")),
+    ]
+    # With one of them gone, the other is not taken for it.
+    assert match_regions(before, [region("London (DeepMind)")]) == [
+        (region("London (DeepMind)"), region("London (DeepMind)")),
+        (region("London"), None),
+    ]
 
 
 def test_quarter_arithmetic() -> None:

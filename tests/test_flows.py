@@ -40,7 +40,7 @@ def test_one_flow_run_ingests_publishes_and_records_its_id(
     )
     report = state.result()
     assert [(r.outcome, r.kind) for r in report.results] == [("ingested", "new")]
-    assert sorted(p.name for p in report.published) == [
+    assert sorted(w.path.name for w in report.published) == [
         "CHANGELOG.md",
         "atom.xml",
         "feed.xml",
@@ -133,8 +133,8 @@ def test_a_rejected_file_makes_the_run_exit_1(
     )
     assert done.returncode == 1
     assert (
-        f"rejected {seeds}/acme/data-engineer.md:4: role: String should match"
-        in done.stderr
+        f"rejected {seeds}/acme/data-engineer.md:4: role: must be lowercase letters, "
+        "digits and hyphens, like data-engineer (got 'Data Engineer')" in done.stderr
     )
     assert (
         "2 file(s): 1 ingested (1 new), 0 unchanged, 0 skipped, 1 rejected"
@@ -197,7 +197,16 @@ def test_every_command_is_in_the_readme() -> None:
         c.name or (c.callback.__name__ if c.callback else "")
         for c in app.registered_commands
     ]
-    assert commands == ["run", "ingest", "publish", "validate"]
+    assert commands == [
+        "run",
+        "ingest",
+        "publish",
+        "validate",
+        "history",
+        "diff",
+        "runs",
+        "qoq",
+    ]
     for name in commands:
         assert f"`compfeed {name}" in readme, name
         assert runner.invoke(app, [name, "--help"]).exit_code == 0

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from db.schema import CompRow, Event, Guide, QoqChange, Version
 from db.store import count_rows
 from flows.discover import discover
-from flows.ingest import ingest_paths
+from flows.ingest import ingest_folder
 from flows.verdict import FileResult, Outcome
 from tests.conftest import SEED, WriteGuide
 
@@ -24,7 +24,7 @@ T2 = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
 def ingest(
     seeds: Path, engine: Engine, now: datetime = T1, force: bool = False
 ) -> list[FileResult]:
-    return ingest_paths(discover(seeds), seeds, engine, now=now, force=force)
+    return ingest_folder(discover(seeds), seeds, engine, now=now, force=force)
 
 
 def outcomes(results: list[FileResult]) -> Counter[str]:
@@ -39,7 +39,7 @@ def test_the_seed_is_stored_with_exact_figures_and_a_clean_body(
     assert (result.outcome, result.kind, result.version) == (Outcome.INGESTED, "new", 1)
     with Session(engine) as session:
         version = session.scalars(select(Version)).one()
-        rows = {r.region: r for r in version.regions}
+        rows = {r.region: r for r in version.snapshot.regions}
         sf, london = rows["San Francisco, CA (HQ)"], rows["London, UK"]
         assert (sf.base_low, sf.base_high, sf.currency) == (175000, 230000, "USD")
         assert (london.base_low, london.base_high, london.currency) == (
@@ -52,15 +52,17 @@ def test_the_seed_is_stored_with_exact_figures_and_a_clean_body(
             and sf.stock_high == 350000
             and sf.total_comp_low == 260000
         )
-        assert "$175K–$230K" in version.body and "£110K" in version.body
-        assert "â€" not in version.body and "Â£" not in version.body
-        assert (version.source_path, version.salary_data_quarter) == (
+        body = version.snapshot.body
+        assert "$175K–$230K" in body and "£110K" in body
+        assert "â€" not in body and "Â£" not in body
+        assert (version.source_path, version.snapshot.salary_data_quarter) == (
             "twilio-senior-software-engineer.md",
             "2025-Q4",
         )
-        assert version.last_updated == date(2026, 2, 23)
+        assert version.snapshot.last_updated == date(2026, 2, 23)
         assert version.ingested_at == T1
-        assert len(version.source_sha256) == len(version.content_hash) == 64
+        assert version.source_sha256 is not None
+        assert len(version.source_sha256) == len(version.snapshot.content_hash) == 64
         event = session.scalars(select(Event)).one()
         assert (event.kind, event.title) == (
             "new",
@@ -238,7 +240,7 @@ def test_a_rejected_file_keeps_history_and_the_batch_goes_on(
     assert results[(seeds / "other/guide.md").as_posix()].outcome == Outcome.INGESTED
     with Session(engine) as session:
         acme = session.scalars(select(Guide).where(Guide.company == "acme")).one()
-        assert [v.salary_data_quarter for v in acme.versions] == ["2025-Q4"]
+        assert [v.snapshot.salary_data_quarter for v in acme.versions] == ["2025-Q4"]
     assert count_rows(engine)["versions"] == before["versions"] + 1
 
 
@@ -250,6 +252,7 @@ def test_all_real_guides_ingest_and_a_second_run_writes_nothing(
     assert not [r for r in first if r.errors]
     stored = count_rows(engine)
     assert stored["guides"] == stored["versions"] == stored["events"] == 224
+    assert stored["snapshots"] == 224
     with Session(engine) as session:
         assert session.query(CompRow).count() == 703
     assert outcomes(ingest(real_guides, engine, T2)) == {"unchanged": 224, "skipped": 4}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -100,9 +101,10 @@ def test_no_frontmatter_is_skipped() -> None:
     [
         (
             "base_low",
-            "lots",
+            "175,000",
             Problem(
-                "Input should be a valid integer (got 'lots')",
+                "must be a whole number, written without quotes or separators "
+                "(got '175,000')",
                 "compensation[0].base_low",
                 13,
             ),
@@ -110,26 +112,23 @@ def test_no_frontmatter_is_skipped() -> None:
         (
             "base_low",
             -5,
-            Problem(
-                "Input should be greater than or equal to 0 (got -5)",
-                "compensation[0].base_low",
-                13,
-            ),
+            Problem("must not be negative (got -5)", "compensation[0].base_low", 13),
         ),
         (
             "base_low",
             95000,
             Problem(
-                "base_low (95000) is above base_high (90000) (got {…})",
-                "compensation[0]",
-                12,
+                "base_low (95000) is above base_high (90000)",
+                "compensation[0].base_low",
+                13,
             ),
         ),
         (
             "currency",
-            "euro",
+            "eur",
             Problem(
-                "String should match pattern '^[A-Z]{3}$' (got 'euro')",
+                "must be a three-letter currency code in capitals, like USD "
+                "(got 'eur')",
                 "compensation[0].currency",
                 20,
             ),
@@ -137,16 +136,16 @@ def test_no_frontmatter_is_skipped() -> None:
         (
             "bonus_pct",
             150,
-            Problem(
-                "Input should be less than or equal to 100 (got 150)",
-                "compensation[0].bonus_pct",
-                17,
-            ),
+            Problem("must be at most 100 (got 150)", "compensation[0].bonus_pct", 17),
         ),
         (
             "bonus_max",
             20,
-            Problem("Extra inputs are not permitted", "compensation[0].bonus_max", 21),
+            Problem(
+                "is not a field of a region (a misspelling?)",
+                "compensation[0].bonus_max",
+                21,
+            ),
         ),
     ],
     ids=[
@@ -166,12 +165,7 @@ def test_region_errors_name_field_and_line(
     result = parse_bad(guide_text(guide_data(compensation=[region])))
     assert result.outcome == Outcome.REJECTED
     assert result.guide == "acme/data-engineer"
-    (error,) = result.errors
-    if "{…}" in problem.message:
-        assert error.message.startswith(problem.message.split(" (got")[0])
-        assert (error.field, error.line) == (problem.field, problem.line)
-    else:
-        assert error == problem
+    assert result.errors == [problem]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -186,14 +180,19 @@ def test_every_problem_is_reported_at_once() -> None:
     }
 
 
-def test_review_due_before_update_is_rejected() -> None:
-    from datetime import date
-
-    result = parse_bad(guide_text(guide_data(next_review_due=date(2025, 12, 1))))
-    (error,) = result.errors
-    assert error.message.startswith(
-        "next_review_due (2025-12-01) is before last_updated"
-    )
+def test_checks_across_fields_are_reported_with_the_others() -> None:
+    region = {**guide_data()["compensation"][0], "base_low": 95000, "stock_low": -1}
+    data = guide_data(compensation=[region], next_review_due=date(2025, 12, 1))
+    result = parse_bad(guide_text(data))
+    assert [(e.field, e.line, e.message) for e in result.errors] == [
+        ("compensation[0].base_low", 13, "base_low (95000) is above base_high (90000)"),
+        (
+            "next_review_due",
+            10,
+            "next_review_due (2025-12-01) is before last_updated (2026-01-10)",
+        ),
+        ("compensation[0].stock_low", 15, "must not be negative (got -1)"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -202,10 +201,15 @@ def test_review_due_before_update_is_rejected() -> None:
         ("---\ncompany: acme\n", "frontmatter is not closed by a '---' line", 1),
         ("---\n---\nbody\n", "frontmatter is empty", 1),
         ("---\n- a\n- b\n---\nbody\n", "frontmatter must be a mapping, not a list", 1),
-        ("---\ncompany: [acme\n---\n", "invalid YAML: expected ',' or ']', but got", 3),
+        (
+            "---\ncompany: [acme\n---\n",
+            "invalid YAML: did not find expected ',' or ']' (while parsing a flow "
+            "sequence on line 2)",
+            3,
+        ),
         (
             "---\ncompany: acme\nrole: x\ncompany: other\n---\n",
-            "invalid YAML: duplicate key 'company', first written on line 2",
+            "invalid YAML: duplicate key 'company' (first written on line 2)",
             4,
         ),
     ],
