@@ -180,16 +180,21 @@ class QoqChange(Base):
 
 
 class Event(Base):
-    """Something readers of the feed are told about; one per version and kind."""
+    """Something readers of the feed are told about: one per version and kind, and
+    one ``review_overdue`` per guide and due date (``review_due``, null otherwise)."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("version_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("version_id", "kind"),
+        UniqueConstraint("guide_id", "kind", "review_due"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     kind: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    review_due: Mapped[date | None] = mapped_column(Date)
     title: Mapped[str] = mapped_column(Text)
     headline: Mapped[str] = mapped_column(Text)
 

@@ -90,11 +90,23 @@ class PublishedEvent:
     company: str
     role: str
     version: int
+    version_id: int
     kind: str
     occurred_at: datetime
+    review_due: date | None
     title: str
     headline: str
     salary_data_quarter: str
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A live guide whose review date has passed, with no event for it yet."""
+
+    guide_id: int
+    version_id: int
+    due: date
+    frontmatter: dict[str, Any]
 
 
 def known_sources(session: Session) -> dict[str, KnownSource]:
@@ -314,13 +326,124 @@ def recent_events(session: Session, limit: int | None = None) -> list[PublishedE
             company=guide.company,
             role=guide.role,
             version=version.number,
+            version_id=version.id,
             kind=event.kind,
             occurred_at=event.occurred_at,
+            review_due=event.review_due,
             title=event.title,
             headline=event.headline,
             salary_data_quarter=quarter,
         )
         for event, guide, version, quarter in session.execute(query)
+    ]
+
+
+def add_event(
+    session: Session,
+    guide_id: int,
+    version_id: int,
+    kind: str,
+    occurred_at: datetime,
+    title: str,
+    headline: str,
+    review_due: date | None = None,
+) -> None:
+    session.add(
+        Event(
+            guide_id=guide_id,
+            version_id=version_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            review_due=review_due,
+            title=title,
+            headline=headline,
+        )
+    )
+    session.flush()
+
+
+def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
+    """Live guides whose latest version's review is due before ``today`` and that
+    have no event of ``kind`` for that due date."""
+    latest = (
+        select(Version.guide_id, func.max(Version.number).label("number"))
+        .group_by(Version.guide_id)
+        .subquery()
+    )
+    told = select(Event.id).where(
+        Event.guide_id == Version.guide_id,
+        Event.kind == kind,
+        Event.review_due == Snapshot.next_review_due,
+    )
+    query = (
+        select(
+            Version.guide_id, Version.id, Snapshot.next_review_due, Snapshot.frontmatter
+        )
+        .join(
+            latest,
+            (latest.c.guide_id == Version.guide_id)
+            & (latest.c.number == Version.number),
+        )
+        .join(Snapshot, Version.snapshot_id == Snapshot.id)
+        .join(Source, Source.guide_id == Version.guide_id)
+        .where(Snapshot.next_review_due < today, ~told.exists())
+        .order_by(Version.guide_id)
+    )
+    return [Overdue(*row) for row in session.execute(query)]
+
+
+def changes_of(
+    session: Session, version_ids: Sequence[int]
+) -> dict[int, list[QoqChange]]:
+    """The quarter-over-quarter rows of each version."""
+    found: dict[int, list[QoqChange]] = {}
+    if version_ids:
+        query = (
+            select(QoqChange)
+            .where(QoqChange.version_id.in_(version_ids))
+            .order_by(QoqChange.id)
+        )
+        for change in session.scalars(query):
+            found.setdefault(change.version_id, []).append(change)
+    return found
+
+
+def guides_changed_after(session: Session, version_id: int) -> list[Guide]:
+    """Guides with a version stored after ``version_id`` (all guides for 0)."""
+    query = (
+        select(Guide)
+        .where(Guide.id.in_(select(Version.guide_id).where(Version.id > version_id)))
+        .order_by(Guide.company, Guide.role)
+    )
+    return list(session.scalars(query))
+
+
+def last_version_id(session: Session) -> int:
+    return session.scalar(select(func.max(Version.id))) or 0
+
+
+def guide_index(session: Session) -> list[tuple[Guide, Version, bool]]:
+    """Every guide with its latest version, and whether it is live (has a file)."""
+    latest = (
+        select(Version.guide_id, func.max(Version.number).label("number"))
+        .group_by(Version.guide_id)
+        .subquery()
+    )
+    query = (
+        select(Guide, Version, Source.id)
+        .join(Version, Version.guide_id == Guide.id)
+        .join(
+            latest,
+            (latest.c.guide_id == Version.guide_id)
+            & (latest.c.number == Version.number),
+        )
+        .outerjoin(Source, Source.guide_id == Guide.id)
+        .options(selectinload(Version.snapshot))
+        .order_by(Guide.company, Guide.role)
+    )
+    return [
+        (guide, version, source is not None)
+        for guide, version, source in session.execute(query)
     ]
 
 

@@ -71,6 +71,16 @@ BaseUrl = Annotated[
         show_default=False,
     ),
 ]
+FeedWindow = Annotated[
+    int | None,
+    typer.Option(
+        "--feed-window",
+        envvar="COMPFEED_FEED_WINDOW",
+        min=1,
+        help="Entries in each feed (default: 50).",
+        show_default=False,
+    ),
+]
 Force = Annotated[
     bool,
     typer.Option("--force", help="Re-read every file, even those whose bytes match."),
@@ -86,6 +96,7 @@ def run(
     database_url: DatabaseUrl = None,
     out: Out = None,
     base_url: BaseUrl = None,
+    feed_window: FeedWindow = None,
 ) -> None:
     """Ingest, version, compare and publish: the whole job, as one Prefect flow run."""
     settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
@@ -97,6 +108,7 @@ def run(
             seeds=str(settings.seeds),
             out=str(settings.out),
             base_url=settings.base_url,
+            feed_window=feed_window,
         )
     )
     _summarise(report)
@@ -115,17 +127,43 @@ def ingest(
 
 @app.command()
 def publish(
-    database_url: DatabaseUrl = None, out: Out = None, base_url: BaseUrl = None
+    database_url: DatabaseUrl = None,
+    out: Out = None,
+    base_url: BaseUrl = None,
+    feed_window: FeedWindow = None,
 ) -> None:
-    """Write the feeds and changelog from the stored history."""
+    """Write the feeds, changelog and guide pages from the stored history."""
     settings = _settings(database_url=database_url, out=out, base_url=base_url)
     from flows.pipeline import publish_flow
 
     _summarise(
         _in_flow(
-            lambda: publish_flow(out=str(settings.out), base_url=settings.base_url)
+            lambda: publish_flow(
+                out=str(settings.out),
+                base_url=settings.base_url,
+                feed_window=feed_window,
+            )
         )
     )
+
+
+@app.command("serve-feed")
+def serve_feed(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    out: Out = None,
+) -> None:
+    """Serve the published folder read-only over HTTP, until stopped."""
+    from flows.serve import serve
+
+    folder = Settings.load(out=out).out
+    if not folder.is_dir():
+        _fail(
+            f"nothing published yet: {folder} does not exist (run compfeed publish)", 2
+        )
+    serve(folder, host, port)
 
 
 @app.command()
@@ -528,8 +566,13 @@ def _summarise(report: RunReport) -> None:
             f"{report.count(Outcome.SKIPPED)} skipped, "
             f"{report.count(Outcome.REJECTED)} rejected"
         )
-    for written in report.published:
-        typer.echo(f"{'published' if written.changed else 'unchanged'} {written.path}")
+    changed = [w for w in report.published if w.changed]
+    if report.published:
+        typer.echo(
+            f"published {len(changed)} changed file(s) of {len(report.published)}"
+            + "".join(f"\n  {w.path}" for w in changed[:8])
+            + (f"\n  ... and {len(changed) - 8} more" if len(changed) > 8 else "")
+        )
     if report.failed:
         raise typer.Exit(1)
 

@@ -8,7 +8,8 @@
 3. Write: each changed guide is stored in its own transaction, so one bad or failing
    file never takes the rest of the batch with it. A concurrent run that stored the
    same guide first makes this one look again, and write nothing if nothing is left.
-4. Retire: a guide whose file is gone gets a tombstone; its history stays.
+4. Retire: a guide whose file is gone gets a tombstone; its history stays. A live
+   guide whose review date has passed gets one ``review_overdue`` event per due date.
 
 Each step works on a batch of files, so that the flows can make a task of it.
 """
@@ -38,7 +39,14 @@ from flows.compare import Comparison, compare, headline
 from flows.discover import relative_name
 from flows.parse import ParsedGuide, parse_guide
 from flows.quarter import Quarter
-from flows.snapshot import ChangeKind, Snapshot, changed_fields, classify, snapshot_of
+from flows.snapshot import (
+    ChangeKind,
+    Snapshot,
+    changed_fields,
+    classify,
+    snapshot_of,
+    title_of,
+)
 from flows.verdict import FileResult, Outcome, Problem
 
 log = logging.getLogger(__name__)
@@ -271,6 +279,13 @@ class Ingest:
 
     def retire_missing(self, scanned: list[Scanned]) -> list[FileResult]:
         """Tombstones for the guides whose files are gone and claimed by no other."""
+        if not scanned and self.known:
+            log.warning(
+                "%s holds no guide files; nothing retired (a wrong folder is likelier "
+                "than every guide gone)",
+                self.root,
+            )
+            return []
         present = {item.source for item in scanned}
         claimed = {item.guide for item in scanned if item.guide}
         claimed |= {item.result.guide for item in scanned if item.result.guide}
@@ -323,6 +338,37 @@ class Ingest:
             version=version.number,
         )
 
+    def flag_overdue(self) -> int:
+        """One ``review_overdue`` event per live guide and passed due date."""
+        with self.sessions() as session:
+            late = store.overdue(session, self.now.date(), ChangeKind.REVIEW_OVERDUE)
+        for guide in late:
+            title = title_of(guide.frontmatter)
+            quarter = guide.frontmatter["salary_data_quarter"]
+            try:
+                with self.sessions.begin() as session:
+                    store.add_event(
+                        session,
+                        guide.guide_id,
+                        guide.version_id,
+                        ChangeKind.REVIEW_OVERDUE,
+                        self.now,
+                        f"{title}: review overdue",
+                        f"the review due {guide.due} has not happened; "
+                        f"figures are for {quarter}",
+                        review_due=guide.due,
+                    )
+            except IntegrityError:
+                continue  # a concurrent run told it first
+            data = guide.frontmatter
+            log.info(
+                "%s/%s: review overdue since %s",
+                data["company"],
+                data["role"],
+                guide.due,
+            )
+        return len(late)
+
     # The record
 
     def finish(self, results: list[FileResult]) -> dict[str, int]:
@@ -360,6 +406,7 @@ def ingest_folder(
         scanned = job.scan(paths)
         job.write(scanned, job.conflicts(scanned))
         results = [item.result for item in scanned] + job.retire_missing(scanned)
+        job.flag_overdue()
         job.finish(results)
     return results
 
@@ -413,12 +460,6 @@ def _refuse_conflict(item: Scanned, paths: list[str]) -> None:
             )
         ],
     )
-
-
-def title_of(frontmatter: dict[str, Any]) -> str:
-    company = frontmatter.get("company_display") or frontmatter["company"]
-    role = frontmatter.get("role_display") or frontmatter["role"]
-    return f"{company} {role}"
 
 
 def describe(

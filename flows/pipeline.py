@@ -81,8 +81,8 @@ def retire_missing(job: Ingest, scanned: list[Scanned]) -> list[FileResult]:
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_feeds(engine: Engine, out: Path, base_url: str) -> list[Written]:
-    return publish(engine, out, base_url)
+def publish_feeds(engine: Engine, settings: Settings) -> list[Written]:
+    return publish(engine, settings.out, settings.base_url, settings.feed_window)
 
 
 def _ingest(engine: Engine, settings: Settings, force: bool) -> list[FileResult]:
@@ -104,6 +104,7 @@ def _ingest(engine: Engine, settings: Settings, force: bool) -> list[FileResult]
         for batch in batches(scanned, BATCH_SIZE):
             write_batch(job, batch, conflicts)
         results = [item.result for item in scanned] + retire_missing(job, scanned)
+        job.flag_overdue()
         job.finish(results)
     return results
 
@@ -114,12 +115,15 @@ def run_flow(
     seeds: str | None = None,
     out: str | None = None,
     base_url: str | None = None,
+    feed_window: int | None = None,
 ) -> RunReport:
     """Ingest the seeds folder, version and compare what changed, then publish."""
-    settings = Settings.load(seeds=seeds, out=out, base_url=base_url)
+    settings = Settings.load(
+        seeds=seeds, out=out, base_url=base_url, feed_window=feed_window
+    )
     with _database(settings.database_url) as engine:
         report = RunReport(results=_ingest(engine, settings, force))
-        report.published = publish_feeds(engine, settings.out, settings.base_url)
+        report.published = publish_feeds(engine, settings)
     return report
 
 
@@ -132,10 +136,10 @@ def ingest_flow(force: bool = False, seeds: str | None = None) -> RunReport:
 
 
 @flow(name="compfeed-publish")
-def publish_flow(out: str | None = None, base_url: str | None = None) -> RunReport:
-    """Publish the feeds and changelog from the stored history."""
-    settings = Settings.load(out=out, base_url=base_url)
+def publish_flow(
+    out: str | None = None, base_url: str | None = None, feed_window: int | None = None
+) -> RunReport:
+    """Publish the feeds, changelog and pages from the stored history."""
+    settings = Settings.load(out=out, base_url=base_url, feed_window=feed_window)
     with _database(settings.database_url) as engine:
-        return RunReport(
-            published=publish_feeds(engine, settings.out, settings.base_url)
-        )
+        return RunReport(published=publish_feeds(engine, settings))

@@ -1,35 +1,48 @@
-"""Publish the history's events: an RSS feed, an Atom feed and a changelog.
+"""Publish the history: feeds (all changes, per company, per role), the changelog in
+markdown and JSON, and a page per guide with the index.
 
-Output is a function of the stored events alone: every date comes from an event (the
-system time at which compfeed stored the change), never from the clock, so publishing
-twice with nothing new writes the same bytes. Each file is replaced atomically.
+Everything is rendered in memory first, then each changed file is written beside its
+target and, once all are written, renamed into place: a publish that fails on the way
+(a full disk, a read-only folder) leaves every previous file as it was, and says why.
+Guide pages are redrawn only for guides with a version stored since the last publish,
+which a small manifest in the output folder remembers.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import groupby
 from pathlib import Path
 
-from feedgen.feed import FeedGenerator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db import store
+from db.schema import Guide
 from db.store import PublishedEvent
+from flows.changelog import render_changelog, render_changes_json
+from flows.feeds import render_feed
+from flows.pages import (
+    charted,
+    render_chart,
+    render_guide_page,
+    render_index,
+    series_of,
+)
 
 log = logging.getLogger(__name__)
 
 FEED_WINDOW = 50
-# The tagging authority and the date it was taken: fixed, so ids never change.
-TAG_PREFIX = "tag:compfeed,2026:"
-# An empty history still needs a feed date; the epoch keeps that file stable too.
-_NO_EVENTS = datetime(1970, 1, 1, tzinfo=UTC)
+MANIFEST = ".compfeed-publish.json"
+# Raised when page templates or charts change, so that old pages are redrawn.
+PAGES_VERSION = 1
+
+
+class PublishError(Exception):
+    """A publish could not write its files; the previous files are intact."""
 
 
 @dataclass(frozen=True)
@@ -41,82 +54,149 @@ class Written:
 def publish(
     engine: Engine, out: Path, base_url: str, window: int = FEED_WINDOW
 ) -> list[Written]:
-    """Write feed.xml, atom.xml and CHANGELOG.md under ``out``."""
+    """Render and write everything under ``out``; return the files and whether each
+    changed."""
+    base_url = base_url.rstrip("/") + "/"
+    manifest = _read_manifest(out)
     with Session(engine) as session:
         events = store.recent_events(session)
-    base_url = base_url.rstrip("/") + "/"
-    files = {
-        "feed.xml": render_feed(events[:window], base_url, "rss"),
-        "atom.xml": render_feed(events[:window], base_url, "atom"),
-        "CHANGELOG.md": render_changelog(events).encode("utf-8"),
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in files.items():
-        path = out / name
-        changed = write_atomic(path, content)
-        log.info(
-            "%s %s (%d bytes)", "wrote" if changed else "unchanged", path, len(content)
+        shown = _windows(events, window)
+        changes = store.changes_of(
+            session, sorted({e.version_id for es in shown.values() for e in es})
         )
-        written.append(Written(path, changed))
+        files: dict[str, bytes] = {}
+        for path, selected in shown.items():
+            for kind, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
+                files[f"{path}{name}"] = render_feed(
+                    selected,
+                    changes,
+                    kind=kind,
+                    title=_feed_title(path),
+                    self_url=f"{base_url}{path}{name}",
+                    home_url=base_url,
+                    base_url=base_url,
+                )
+        files["CHANGELOG.md"] = render_changelog(events).encode("utf-8")
+        files["changes.json"] = render_changes_json(events, base_url).encode("utf-8")
+        index = store.guide_index(session)
+        files["index.html"] = render_index(index, base_url).encode("utf-8")
+        since = (
+            manifest.get("last_version_id", 0)
+            if manifest.get("pages") == PAGES_VERSION
+            else 0
+        )
+        live = {guide.id: is_live for guide, _, is_live in index}
+        for guide in store.guides_changed_after(session, since):
+            files.update(
+                _guide_files(session, guide, live.get(guide.id, False), base_url)
+            )
+        last_version = store.last_version_id(session)
+    files[MANIFEST] = json.dumps(
+        {"last_version_id": last_version, "pages": PAGES_VERSION}
+    ).encode()
+    written = [w for w in write_all(out, files) if w.path.name != MANIFEST]
+    _report(out, written)
     return written
 
 
-def entry_id(event: PublishedEvent) -> str:
-    """A ``tag:`` URI from the guide, version and kind alone."""
-    return f"{TAG_PREFIX}{event.company}/{event.role}/v{event.version}/{event.kind}"
+def _report(out: Path, written: list[Written]) -> None:
+    """An INFO line per top-level file written, one for the feeds and pages below."""
+    nested = 0
+    for item in written:
+        if not item.changed:
+            continue
+        if item.path.parent == out:
+            log.info("wrote %s (%d bytes)", item.path, item.path.stat().st_size)
+        else:
+            nested += 1
+    if nested:
+        log.info("wrote %d feed, page and chart file(s) under %s", nested, out)
 
 
-def render_feed(events: Sequence[PublishedEvent], base_url: str, kind: str) -> bytes:
-    name = "feed.xml" if kind == "rss" else "atom.xml"
-    feed = FeedGenerator()
-    feed.id(f"{TAG_PREFIX}feed")
-    feed.title("compfeed: compensation guide changes")
-    feed.description("New, updated and reviewed compensation negotiation guides.")
-    feed.language("en")
-    feed.link(href=base_url + name, rel="self")
-    # RSS takes the last link as the channel's own.
-    feed.link(href=base_url + "CHANGELOG.md", rel="alternate")
-    feed.updated(events[0].occurred_at if events else _NO_EVENTS)
-    # feedgen prepends entries; adding oldest first leaves the newest on top.
-    for event in reversed(events):
-        entry = feed.add_entry()
-        entry.id(entry_id(event))
-        entry.guid(entry_id(event), permalink=False)
-        entry.title(event.title)
-        entry.link(href=f"{base_url}CHANGELOG.md")
-        entry.description(event.headline)
-        entry.published(event.occurred_at)
-        entry.updated(event.occurred_at)
-        entry.category(term=event.kind)
-    if kind == "rss":
-        return bytes(feed.rss_str(pretty=True))
-    return bytes(feed.atom_str(pretty=True))
+def _windows(
+    events: list[PublishedEvent], window: int
+) -> dict[str, list[PublishedEvent]]:
+    """The newest ``window`` events of each feed, by the feed's folder."""
+    feeds: dict[str, list[PublishedEvent]] = {"": events[:window]}
+    for event in events:
+        for path in (f"feeds/company/{event.company}/", f"feeds/role/{event.role}/"):
+            selected = feeds.setdefault(path, [])
+            if len(selected) < window:
+                selected.append(event)
+    return feeds
 
 
-def render_changelog(events: Sequence[PublishedEvent]) -> str:
-    """Newest first, grouped by the day compfeed saw each change."""
-    lines = ["# Changelog", ""]
-    if not events:
-        lines.append("No changes yet.")
-    for day, group in groupby(events, key=lambda e: e.occurred_at.date()):
-        lines += [f"## {day.isoformat()}", ""]
-        lines += [
-            f"- **{e.title}** (v{e.version}): {e.headline} ({e.company}/{e.role})"
-            for e in group
-        ]
-        lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+def _feed_title(path: str) -> str:
+    if not path:
+        return "compfeed: compensation guide changes"
+    _, scope, name, _ = path.split("/")
+    if scope == "company":
+        return f"compfeed: {name} guide changes"
+    return f"compfeed: {name} guide changes, all companies"
 
 
-def write_atomic(path: Path, content: bytes) -> bool:
-    """Replace ``path`` with ``content`` in one step; False when it already held it."""
+def _guide_files(
+    session: Session, guide: Guide, live: bool, base_url: str
+) -> dict[str, bytes]:
+    versions = store.history(session, guide.company, guide.role)
+    by_version = store.changes_of(session, [v.id for v in versions])
+    # The comparison in force: that of the latest version that has one.
+    compared = [v.id for v in versions if v.id in by_version]
+    changes = by_version[compared[-1]] if compared else []
+    folder = f"guides/{guide.company}/{guide.role}/"
+    series = series_of(versions)
+    chart = charted(series)
+    page = render_guide_page(guide, versions, changes, live, chart, base_url)
+    files = {f"{folder}index.html": page.encode("utf-8")}
+    if chart:
+        # Drawing costs about 50 ms a region, so only guides with a history get one.
+        files[f"{folder}chart.svg"] = render_chart(series)
+    return files
+
+
+def _read_manifest(out: Path) -> dict[str, int]:
     try:
-        if path.read_bytes() == content:
-            return False
+        data = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_all(out: Path, files: dict[str, bytes]) -> list[Written]:
+    """Write every file that changed, all or nothing: each is written to a temporary
+    file beside its target first, and only when all are written are they renamed."""
+    staged: list[tuple[Path, Path]] = []
+    written = []
+    try:
+        for name, content in sorted(files.items()):
+            path = out / name
+            changed = _differs(path, content)
+            written.append(Written(path, changed))
+            if changed:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                staged.append((_stage(path, content), path))
+    except OSError as exc:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise PublishError(
+            f"cannot write {exc.filename or out}: {exc.strerror or exc}; "
+            "nothing was replaced, the previous files are intact"
+        ) from exc
+    for temp, path in staged:
+        temp.replace(path)
+    return written
+
+
+def _differs(path: Path, content: bytes) -> bool:
+    try:
+        return path.read_bytes() != content
     except FileNotFoundError:
-        pass
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return True
+
+
+def _stage(path: Path, content: bytes) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(
@@ -125,8 +205,7 @@ def write_atomic(path: Path, content: bytes) -> bool:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(temp).replace(path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    return True
+    return temp

@@ -29,12 +29,16 @@ def apply_prefect_defaults() -> None:
         os.environ.setdefault(name, value)
 
 
+DEFAULT_FEED_WINDOW = 50
+
+
 @dataclass(frozen=True)
 class Settings:
     seeds: Path
     database_url: str
     out: Path
     base_url: str
+    feed_window: int = DEFAULT_FEED_WINDOW
 
     @classmethod
     def load(
@@ -43,6 +47,7 @@ class Settings:
         database_url: str | None = None,
         out: Path | str | None = None,
         base_url: str | None = None,
+        feed_window: int | None = None,
     ) -> Settings:
         """Given values first, then the environment, then the defaults."""
         env = os.environ.get
@@ -54,4 +59,6 @@ class Settings:
             database_url=database_url,
             out=Path(out or env("COMPFEED_OUT") or "public"),
             base_url=base_url or env("COMPFEED_BASE_URL") or DEFAULT_BASE_URL,
+            feed_window=feed_window
+            or int(env("COMPFEED_FEED_WINDOW") or DEFAULT_FEED_WINDOW),
         )

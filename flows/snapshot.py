@@ -27,6 +27,8 @@ class ChangeKind(StrEnum):
     EDITED = "edited"  # only prose or metadata changed
     RETIRED = "retired"  # the file is gone: a tombstone, history kept
     RESTORED = "restored"  # a retired guide's file is back
+    # Not a version: an event, once per guide and passed review date.
+    REVIEW_OVERDUE = "review_overdue"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class Snapshot:
 def snapshot_of(guide: Guide, body: str) -> Snapshot:
     # Null and absent mean the same (no figure), so nulls are left out.
     return Snapshot(guide.model_dump(mode="json", exclude_none=True), body)
+
+
+def title_of(frontmatter: dict[str, Any]) -> str:
+    """How a guide is named to readers: its display names, else its slugs."""
+    company = frontmatter.get("company_display") or frontmatter["company"]
+    role = frontmatter.get("role_display") or frontmatter["role"]
+    return f"{company} {role}"
 
 
 def changed_fields(before: Snapshot, after: Snapshot) -> list[str]:

@@ -40,11 +40,16 @@ def test_one_flow_run_ingests_publishes_and_records_its_id(
     )
     report = state.result()
     assert [(r.outcome, r.kind) for r in report.results] == [("ingested", "new")]
-    assert sorted(w.path.name for w in report.published) == [
+    out = tmp_path / "public"
+    assert {w.path.relative_to(out).as_posix() for w in report.published} >= {
         "CHANGELOG.md",
+        "changes.json",
         "atom.xml",
         "feed.xml",
-    ]
+        "index.html",
+        "guides/twilio/senior-software-engineer/index.html",
+        "feeds/company/twilio/feed.xml",
+    }
     engine = make_engine(database_url)
     with Session(engine) as session:
         version = session.scalars(select(Version)).one()
@@ -87,7 +92,12 @@ def test_compfeed_run_works_with_no_prefect_server(tmp_path: Path) -> None:
     )
     assert (tmp_path / "db" / "compfeed.sqlite3").is_file()
     rss = feedparser.parse((tmp_path / "public" / "feed.xml").read_bytes())
-    assert not rss.bozo and len(rss.entries) == 1
+    assert not rss.bozo
+    # The seed's review was due on 2026-05-23: a first run already finds it overdue.
+    assert {e.tags[0].term for e in rss.entries} == {"new", "review_overdue"}
+    assert [e.id for e in rss.entries if e.tags[0].term == "new"] == [
+        "tag:compfeed,2026:twilio/senior-software-engineer/v1/new"
+    ]
     assert (
         "http://localhost:8000/feed.xml"
         in (tmp_path / "public" / "feed.xml").read_text()
@@ -115,7 +125,8 @@ def test_ingest_and_publish_commands_on_each_database(
         "publish", "--database-url", database_url, cwd=tmp_path, env=env
     )
     assert published.returncode == 0, published.stderr
-    assert f"published {tmp_path / 'site' / 'feed.xml'}" in published.stdout
+    assert f"  {tmp_path / 'site' / 'feed.xml'}\n" in published.stdout
+    assert published.stdout.count("published ") == 1
     engine = make_engine(database_url)
     assert count_rows(engine)["versions"] == 1
     engine.dispose()
@@ -201,6 +212,7 @@ def test_every_command_is_in_the_readme() -> None:
         "run",
         "ingest",
         "publish",
+        "serve-feed",
         "validate",
         "history",
         "diff",

@@ -1,103 +1,198 @@
-"""Published feeds and changelog, read back by a real feed parser."""
+"""Published feeds, changelog and pages, read back by real parsers: feedparser, lxml
+against the Atom schema, and a real HTTP server for conditional GETs."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
-from datetime import date
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import feedparser
+import httpx
+import pytest
+import uvicorn
+from lxml import etree, html
 from sqlalchemy import Engine
 
-from flows.publish import publish
+import flows.publish
+from flows.publish import PublishError, publish
+from flows.serve import app_for
 from tests.conftest import SEED, WriteGuide
 from tests.test_ingest import T1, T2, ingest
 
 BASE = "https://comp.example.org/"
+GOLDEN = Path(__file__).parent / "golden"
+ATOM_SCHEMA = etree.RelaxNG(etree.parse(str(Path(__file__).parent / "atom.rng")))
 
 
-def read_feeds(
-    out: Path,
-) -> tuple[feedparser.FeedParserDict, feedparser.FeedParserDict]:
-    rss = feedparser.parse((out / "feed.xml").read_bytes())
-    atom = feedparser.parse((out / "atom.xml").read_bytes())
-    for feed in (rss, atom):
-        assert not feed.bozo, feed.get("bozo_exception")
-    assert rss.version == "rss20" and atom.version == "atom10"
-    return rss, atom
+def at(day: int, month: int = 4) -> datetime:
+    return datetime(2026, month, day, 9, 0, tzinfo=UTC)
 
 
-def test_feeds_parse_and_hold_one_entry_per_event(
-    seeds: Path, write_guide: WriteGuide, engine: Engine, tmp_path: Path
-) -> None:
-    shutil.copy(SEED, seeds)
-    write_guide()
-    ingest(seeds, engine)
-    out = tmp_path / "public"
-    publish(engine, out, BASE)
-    rss, atom = read_feeds(out)
-    ids = [
-        "tag:compfeed,2026:twilio/senior-software-engineer/v1/new",
-        "tag:compfeed,2026:acme/data-engineer/v1/new",
-    ]
-    for feed, name in ((rss, "feed.xml"), (atom, "atom.xml")):
-        assert sorted(e.id for e in feed.entries) == sorted(ids)
-        assert {link.rel: link.href for link in feed.feed.links}["self"] == BASE + name
-        assert all(
-            e.published_parsed[:6] == (2026, 3, 1, 12, 0, 0) for e in feed.entries
-        )
-    assert b'<guid isPermaLink="false">' in (out / "feed.xml").read_bytes()
+def feed_files(out: Path) -> list[Path]:
+    return sorted(out.rglob("feed.xml")) + sorted(out.rglob("atom.xml"))
 
 
-def test_next_quarter_adds_one_entry_and_one_changelog_line(
+def read_feed(path: Path) -> feedparser.FeedParserDict:
+    parsed = feedparser.parse(path.read_bytes())
+    assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+    if path.name == "atom.xml":
+        assert parsed.version == "atom10"
+        assert ATOM_SCHEMA.validate(etree.parse(str(path))), ATOM_SCHEMA.error_log
+    else:
+        assert parsed.version == "rss20"
+    return parsed
+
+
+BERLIN: dict[str, Any] = {
+    "region": "Berlin",
+    "base_low": 70000,
+    "base_high": 90000,
+    "stock_low": 20000,
+    "stock_high": 40000,
+    "bonus_pct": 10,
+    "total_comp_low": 85000,
+    "total_comp_high": 115000,
+    "currency": "EUR",
+}
+
+
+def full_history(
     write_guide: WriteGuide, seeds: Path, engine: Engine, tmp_path: Path
 ) -> None:
-    out = tmp_path / "public"
-    write_guide()
-    ingest(seeds, engine)
-    publish(engine, out, BASE)
-    first_ids = [e.id for e in read_feeds(out)[0].entries]
-    write_guide(
-        salary_data_quarter="2026-Q1",
-        last_updated=date(2026, 4, 1),
-        next_review_due=date(2026, 7, 1),
-    )
-    ingest(seeds, engine, T2)
-    publish(engine, out, BASE)
-    rss, atom = read_feeds(out)
-    assert [e.id for e in rss.entries] == [
-        "tag:compfeed,2026:acme/data-engineer/v2/updated",
-        *first_ids,
+    """One guide through every event kind, and one whose names need escaping."""
+    q1 = {
+        "salary_data_quarter": "2026-Q1",
+        "last_updated": date(2026, 4, 1),
+        "next_review_due": date(2026, 5, 10),
+    }
+    steps: list[dict[str, Any]] = [
+        {},
+        {**q1, "compensation": [{**BERLIN, "base_low": 73500, "base_high": 94500}]},
+        {**q1, "compensation": [{**BERLIN, "base_low": 73000, "base_high": 94500}]},
+        {
+            **q1,
+            "compensation": [{**BERLIN, "base_low": 73000, "base_high": 94500}],
+            "last_updated": date(2026, 4, 20),
+        },
     ]
-    assert rss.entries[0].title == "Acme Data Engineer: updated for 2026-Q1"
-    assert rss.entries[0].summary == "2025-Q4 → 2026-Q1: figures unchanged"
-    assert atom.feed.updated == "2026-04-02T09:30:00+00:00"
-    assert (out / "CHANGELOG.md").read_text(encoding="utf-8") == (
-        "# Changelog\n"
-        "\n"
-        "## 2026-04-02\n"
-        "\n"
-        "- **Acme Data Engineer: updated for 2026-Q1** (v2): "
-        "2025-Q4 → 2026-Q1: figures unchanged (acme/data-engineer)\n"
-        "\n"
-        "## 2026-03-01\n"
-        "\n"
-        "- **Acme Data Engineer: new guide for 2025-Q4** (v1): 2025-Q4 pay for 1 "
-        "region(s): Berlin; next review due 2026-04-10 (acme/data-engineer)\n"
-    )
+    for day, changes in enumerate(steps, start=1):
+        path = write_guide(**changes)
+        if day == 1:
+            write_guide(
+                "att.md",
+                company="att",
+                company_display="AT&T",
+                role="r-and-d-lead",
+                role_display="R&D <Lead>",
+                next_review_due=date(2027, 1, 1),
+                compensation=[{**BERLIN, "region": 'Dallas "<$250K" \x0b zone'}],
+            )
+        ingest(seeds, engine, at(day))
+    kept = tmp_path / "kept.md"
+    shutil.move(path, kept)
+    ingest(seeds, engine, at(5))  # retired
+    shutil.move(kept, path)
+    ingest(seeds, engine, at(6))  # restored
+    ingest(seeds, engine, at(12, month=5))  # its review, due on 05-10, is overdue
+    ingest(seeds, engine, at(13, month=5))  # and is told once
 
 
-def test_publishing_again_is_byte_identical(
-    seeds: Path, engine: Engine, tmp_path: Path
+@pytest.fixture
+def history(
+    write_guide: WriteGuide, seeds: Path, engine: Engine, tmp_path: Path
+) -> Engine:
+    # The escaping guide's region carries a vertical tab, which XML forbids.
+    full_history(write_guide, seeds, engine, tmp_path)
+    return engine
+
+
+def test_each_event_kind_appears_once(history: Engine, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    publish(history, out, BASE)
+    rss = read_feed(out / "feed.xml")
+    kinds = Counter(e.tags[0].term for e in rss.entries if "acme" in e.id)
+    assert kinds == {
+        "new": 1,
+        "updated": 1,
+        "corrected": 1,
+        "reviewed": 1,
+        "retired": 1,
+        "restored": 1,
+        "review_overdue": 1,
+    }
+    # Newest first, dated by when compfeed stored each change.
+    dates = [e.published_parsed[:3] for e in rss.entries]
+    assert dates == sorted(dates, reverse=True)
+    assert dates[0] == (2026, 5, 12) and dates[-1] == (2026, 4, 1)
+
+
+def test_every_feed_parses_validates_and_links_to_itself(
+    history: Engine, tmp_path: Path
 ) -> None:
-    shutil.copy(SEED, seeds)
-    ingest(seeds, engine, T1)
+    out = tmp_path / "public"
+    publish(history, out, BASE)
+    paths = feed_files(out)
+    assert {p.relative_to(out).as_posix() for p in paths} == {
+        "feed.xml",
+        "atom.xml",
+        "feeds/company/acme/feed.xml",
+        "feeds/company/acme/atom.xml",
+        "feeds/company/att/feed.xml",
+        "feeds/company/att/atom.xml",
+        "feeds/role/data-engineer/feed.xml",
+        "feeds/role/data-engineer/atom.xml",
+        "feeds/role/r-and-d-lead/feed.xml",
+        "feeds/role/r-and-d-lead/atom.xml",
+    }
+    for path in paths:
+        feed = read_feed(path)
+        links = {link.rel: link.href for link in feed.feed.links}
+        assert links["self"] == BASE + path.relative_to(out).as_posix()
+        assert all(e.id.startswith("tag:compfeed,2026:") for e in feed.entries)
+    att = read_feed(out / "feeds" / "company" / "att" / "feed.xml")
+    assert [e.id for e in att.entries] == ["tag:compfeed,2026:att/r-and-d-lead/v1/new"]
+
+
+def test_text_is_escaped_exactly_once(history: Engine, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    publish(history, out, BASE)
+    for name in ("feed.xml", "atom.xml"):
+        (entry,) = read_feed(out / "feeds" / "company" / "att" / name).entries
+        assert entry.title == "AT&T R&D <Lead>: new guide for 2025-Q4"
+        # The content is HTML (declared so in Atom); a reader shows it as text.
+        content = entry.content[0] if "content" in entry else entry.summary_detail
+        assert content.type == "text/html"
+        shown = html.fromstring(content.value).text_content()
+        assert 'Dallas "<$250K"  zone' in shown
+        assert "\x0b" not in content.value
+    changelog = (out / "CHANGELOG.md").read_text()
+    assert "**AT&T R&D \\<Lead\\>: new guide for 2025-Q4**" in changelog
+    page = html.parse(str(out / "guides" / "att" / "r-and-d-lead" / "index.html"))
+    assert page.findtext(".//h1") == "AT&T R&D <Lead>"
+    cells = [td.text_content() for td in page.iter("td")]
+    assert 'Dallas "<$250K" \x0b zone' in cells
+
+
+def test_publishing_again_is_byte_identical(history: Engine, tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    publish(engine, first, BASE)
-    publish(engine, second, BASE)
-    publish(engine, first, BASE)
-    for name in ("feed.xml", "atom.xml", "CHANGELOG.md"):
-        assert (first / name).read_bytes() == (second / name).read_bytes()
+    publish(history, first, BASE)
+    again = publish(history, first, BASE)
+    assert not [w.path for w in again if w.changed]
+    publish(history, second, BASE)
+    names = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert names == sorted(
+        p.relative_to(second) for p in second.rglob("*") if p.is_file()
+    )
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
 def test_entry_ids_do_not_depend_on_the_base_url(
@@ -108,17 +203,149 @@ def test_entry_ids_do_not_depend_on_the_base_url(
     publish(engine, tmp_path / "http", "http://comp.example.org")
     publish(engine, tmp_path / "https", BASE)
     ids = [
-        [e.id for e in read_feeds(tmp_path / d)[0].entries] for d in ("http", "https")
+        [e.id for e in read_feed(tmp_path / d / "feed.xml").entries]
+        for d in ("http", "https")
     ]
     assert (
         ids[0] == ids[1] == ["tag:compfeed,2026:twilio/senior-software-engineer/v1/new"]
     )
 
 
-def test_an_empty_history_publishes_valid_empty_feeds(
-    engine: Engine, tmp_path: Path
+def test_the_feed_window_keeps_the_newest(history: Engine, tmp_path: Path) -> None:
+    publish(history, tmp_path, BASE, window=3)
+    entries = read_feed(tmp_path / "atom.xml").entries
+    assert [e.id.rsplit("/", 1)[-1] for e in entries] == [
+        "2026-05-10",
+        "restored",
+        "retired",
+    ]
+    everything = json.loads((tmp_path / "changes.json").read_text())
+    assert len(everything) == 8  # the changelog keeps every event
+
+
+def test_output_matches_the_golden_files(history: Engine, tmp_path: Path) -> None:
+    """Golden files from a fixed history; COMPFEED_UPDATE_GOLDEN=1 rewrites them."""
+    publish(history, tmp_path, BASE)
+    names = [
+        "feed.xml",
+        "atom.xml",
+        "CHANGELOG.md",
+        "changes.json",
+        "index.html",
+        "guides/acme/data-engineer/index.html",
+        "feeds/company/att/atom.xml",
+    ]
+    for name in names:
+        golden = GOLDEN / name
+        if os.environ.get("COMPFEED_UPDATE_GOLDEN"):
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_bytes((tmp_path / name).read_bytes())
+        assert (tmp_path / name).read_text() == golden.read_text(), name
+
+
+def test_a_guide_page_shows_ranges_versions_comparison_and_chart(
+    history: Engine, tmp_path: Path
 ) -> None:
-    publish(engine, tmp_path, BASE)
-    rss, atom = read_feeds(tmp_path)
-    assert rss.entries == atom.entries == []
-    assert (tmp_path / "CHANGELOG.md").read_text() == "# Changelog\n\nNo changes yet.\n"
+    publish(history, tmp_path, BASE)
+    folder = tmp_path / "guides" / "acme" / "data-engineer"
+    page = html.parse(str(folder / "index.html"))
+    tables = page.findall(".//table")
+    rows = [
+        [td.text_content() for td in tr.findall("td")] for tr in tables[0].iter("tr")
+    ]
+    assert rows[1][:3] == ["Berlin", "EUR", "73,000–94,500"]
+    versions = [tr.get("id") for tr in tables[2].iter("tr") if tr.get("id")]
+    assert versions == ["v6", "v5", "v4", "v3", "v2", "v1"]
+    comparison = [
+        [td.text_content() for td in tr.findall("td")] for tr in tables[1].iter("tr")
+    ]
+    assert [
+        "Berlin",
+        "base_low",
+        "70,000",
+        "73,000",
+        "3,000",
+        "+4.29%",
+        "",
+    ] in comparison
+    chart = etree.parse(str(folder / "chart.svg"))
+    assert chart.getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    assert "Berlin (EUR)" in "".join(chart.getroot().itertext())
+    assert not list(chart.iter("{http://www.w3.org/2000/svg}script"))
+    # A guide with one quarter so far has a page but no chart.
+    assert not (tmp_path / "guides" / "att" / "r-and-d-lead" / "chart.svg").exists()
+    # Feed entries link to the version on the guide's page.
+    entry = read_feed(tmp_path / "feeds" / "company" / "acme" / "feed.xml").entries[-1]
+    assert entry.link == f"{BASE}guides/acme/data-engineer/#v1"
+
+
+def test_a_failed_publish_leaves_the_previous_files(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "public"
+    write_guide()
+    ingest(seeds, engine, T1)
+    publish(engine, out, BASE)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    write_guide(salary_data_quarter="2026-Q1")
+    ingest(seeds, engine, T2)
+    staged = 0
+    real_stage = flows.publish._stage
+
+    def full_disk(path: Path, content: bytes) -> Path:
+        nonlocal staged
+        staged += 1
+        if staged == 3:
+            raise OSError(28, "No space left on device", str(path))
+        return real_stage(path, content)
+
+    monkeypatch.setattr(flows.publish, "_stage", full_disk)
+    with pytest.raises(
+        PublishError, match="No space left on device; nothing was replaced"
+    ):
+        publish(engine, out, BASE)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # no file replaced, no temporary file left
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    config = uvicorn.Config(
+        app_for(tmp_path), host="127.0.0.1", port=0, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    port = running.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_served_feeds_answer_a_conditional_get_with_304(
+    history: Engine, tmp_path: Path, server: str
+) -> None:
+    publish(history, tmp_path, BASE)
+    with httpx.Client(base_url=server) as client:
+        rss = client.get("feed.xml")
+        assert rss.status_code == 200
+        assert rss.headers["content-type"] == "application/rss+xml; charset=utf-8"
+        assert rss.content == (tmp_path / "feed.xml").read_bytes()
+        atom = client.get("feeds/role/data-engineer/atom.xml")
+        assert atom.headers["content-type"] == "application/atom+xml; charset=utf-8"
+        assert client.get("guides/acme/data-engineer/").status_code == 200
+        etag, modified = rss.headers["etag"], rss.headers["last-modified"]
+        assert (
+            client.get("feed.xml", headers={"If-None-Match": etag}).status_code == 304
+        )
+        again = client.get("feed.xml", headers={"If-Modified-Since": modified})
+        assert again.status_code == 304
+        assert client.post("feed.xml").status_code == 405
+        assert client.get("../db/compfeed.sqlite3").status_code == 404

@@ -1,4 +1,4 @@
-"""guide history, sources and runs
+"""Guide history, sources and runs.
 
 Revision ID: 0001
 Revises:
@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
+
     op.create_table(
         "guides",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -177,6 +178,7 @@ def upgrade() -> None:
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("review_due", sa.Date(), nullable=True),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("headline", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -186,6 +188,9 @@ def upgrade() -> None:
             ["version_id"], ["versions.id"], name=op.f("fk_events_version_id_versions")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sa.UniqueConstraint(
+            "guide_id", "kind", "review_due", name=op.f("uq_events_guide_id")
+        ),
         sa.UniqueConstraint("version_id", "kind", name=op.f("uq_events_version_id")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:

@@ -1,0 +1,120 @@
+"""RSS 2.0 and Atom feeds of the history's events, built with feedgen.
+
+Every value in a feed comes from the stored events, so the bytes depend on the
+history alone: entry ids are ``tag:`` URIs of the guide, version and kind (the base
+URL plays no part), dates are the times compfeed stored each change, and a feed's own
+date is its newest entry's.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+
+from db.schema import QoqChange
+from db.store import PublishedEvent
+from flows.views import number
+
+# The tagging authority and the year it was taken: fixed, so ids never change.
+TAG_PREFIX = "tag:compfeed,2026:"
+# An empty feed still needs a date; the epoch keeps that file stable too.
+NO_EVENTS = datetime(1970, 1, 1, tzinfo=UTC)
+# Characters XML 1.0 does not allow in a document, even escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def entry_id(event: PublishedEvent) -> str:
+    if event.review_due is not None:
+        suffix = f"{event.kind}/{event.review_due.isoformat()}"
+    else:
+        suffix = f"v{event.version}/{event.kind}"
+    return f"{TAG_PREFIX}{event.company}/{event.role}/{suffix}"
+
+
+def guide_url(base_url: str, company: str, role: str) -> str:
+    return f"{base_url}guides/{company}/{role}/"
+
+
+def entry_html(event: PublishedEvent, changes: Sequence[QoqChange]) -> str:
+    """The entry's content: its headline, and the figures that moved, if any."""
+    parts = [f"<p>{html.escape(event.headline)}</p>"]
+    moved = [c for c in changes if c.flag is not None or c.delta]
+    if moved:
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(cell))}</td>"
+                for cell in (
+                    c.region,
+                    c.field,
+                    _amount(c.old),
+                    _amount(c.new),
+                    "" if c.pct is None else f"{c.pct:+.2f}%",
+                    c.flag or "",
+                )
+            )
+            + "</tr>"
+            for c in moved
+        )
+        parts.append(
+            "<table><tr><th>region</th><th>figure</th><th>old</th><th>new</th>"
+            f"<th>change</th><th>note</th></tr>{rows}</table>"
+        )
+    return "".join(parts)
+
+
+def _amount(value: float | None) -> str:
+    shown = number(value)
+    return "" if shown is None else f"{shown:,}"
+
+
+def render_feed(
+    events: Sequence[PublishedEvent],
+    changes: dict[int, list[QoqChange]],
+    *,
+    kind: str,
+    title: str,
+    self_url: str,
+    home_url: str,
+    base_url: str,
+) -> bytes:
+    """One feed, RSS (``kind="rss"``) or Atom, newest entry first."""
+    feed = FeedGenerator()
+    feed.id(f"{TAG_PREFIX}{self_url.removeprefix(base_url)}")
+    feed.title(xml_safe(title))
+    feed.description("New, updated, reviewed and retired compensation guides.")
+    feed.language("en")
+    # RFC 4287 wants an author for the feed when its entries name none.
+    feed.author({"name": "compfeed"})
+    feed.link(href=self_url, rel="self")
+    # RSS takes the last link as the channel's own.
+    feed.link(href=home_url, rel="alternate")
+    feed.updated(events[0].occurred_at if events else NO_EVENTS)
+    # feedgen prepends entries; adding oldest first leaves the newest on top.
+    for event in reversed(events):
+        entry = feed.add_entry()
+        entry.id(entry_id(event))
+        entry.guid(entry_id(event), permalink=False)
+        entry.title(xml_safe(event.title))
+        entry.link(
+            href=f"{guide_url(base_url, event.company, event.role)}#v{event.version}"
+        )
+        # HTML, escaped once by the XML writer: RSS takes it as the description,
+        # Atom as content declared type="html".
+        entry.content(
+            xml_safe(entry_html(event, changes.get(event.version_id, []))), type="html"
+        )
+        entry.published(event.occurred_at)
+        entry.updated(event.occurred_at)
+        entry.category(term=event.kind)
+    if kind == "rss":
+        return bytes(feed.rss_str(pretty=True))
+    return bytes(feed.atom_str(pretty=True))

@@ -1,0 +1,191 @@
+"""Guide pages and the index page, in HTML, with a chart per guide in SVG.
+
+A guide page shows the current ranges per region, every version, the latest
+quarter-over-quarter table, and a chart of each region's base and total-comp ranges
+over the quarters, drawn with matplotlib at publish time: static SVG, no script.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.figure import Figure
+
+from db.schema import Guide, QoqChange, Version
+from flows.compare import region_key
+from flows.snapshot import ChangeKind, title_of
+from flows.views import number
+
+# Fixed ids and no timestamp in the SVG: the same history draws the same bytes.
+matplotlib.rcParams.update(
+    {"svg.hashsalt": "compfeed", "svg.fonttype": "none", "font.size": 8}
+)
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("flows", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _amount(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int | float) else ""
+
+
+def _span(region: dict[str, Any], name: str) -> str:
+    """A range as ``low–high``, an end left blank where it is unknown."""
+    low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
+    if low is None and high is None:
+        return ""
+    return f"{_amount(low)}–{_amount(high)}"
+
+
+_TEMPLATES.filters["amount"] = _amount
+_TEMPLATES.globals["span"] = _span
+
+
+@dataclass(frozen=True)
+class Series:
+    """One region's ranges over the quarters, for the chart."""
+
+    region: str
+    currency: str
+    quarters: list[str]
+    base: list[tuple[int | None, int | None]]
+    total: list[tuple[int | None, int | None]]
+
+
+def series_of(versions: list[Version]) -> list[Series]:
+    """Per region of the latest snapshot, its figures in the last version of each
+    quarter; regions are followed across quarters by their loose key."""
+    by_quarter: dict[str, Version] = {}
+    for version in versions:
+        if version.kind != ChangeKind.RETIRED:
+            by_quarter[version.snapshot.salary_data_quarter] = version
+    quarters = sorted(by_quarter)
+    latest = versions[-1].snapshot.frontmatter["compensation"]
+    found = []
+    for region in latest:
+        key = region_key(region["region"])
+        base, total, seen = [], [], []
+        for quarter in quarters:
+            regions = by_quarter[quarter].snapshot.frontmatter["compensation"]
+            match = next((r for r in regions if region_key(r["region"]) == key), None)
+            if match is None or match["currency"] != region["currency"]:
+                continue
+            seen.append(quarter)
+            base.append((match.get("base_low"), match.get("base_high")))
+            total.append((match.get("total_comp_low"), match.get("total_comp_high")))
+        found.append(Series(region["region"], region["currency"], seen, base, total))
+    return found
+
+
+def render_chart(series: list[Series]) -> bytes:
+    """Each region's base and total-comp bands over the quarters, one panel each."""
+    figure = Figure(figsize=(6.4, 0.4 + 1.9 * len(series)))
+    figure.subplots_adjust(
+        left=0.1, right=0.98, top=1 - 0.3 / (0.4 + 1.9 * len(series))
+    )
+    axes = figure.subplots(len(series), 1, squeeze=False)
+    for axis, line in zip(axes[:, 0], series, strict=True):
+        x = list(range(len(line.quarters)))
+        for label, values, colour in (
+            ("base", line.base, "#1f77b4"),
+            ("total comp", line.total, "#ff7f0e"),
+        ):
+            known = [
+                (i, low, high)
+                for i, (low, high) in zip(x, values, strict=True)
+                if low is not None and high is not None
+            ]
+            if not known:
+                continue
+            xs, lows, highs = zip(*known, strict=True)
+            axis.fill_between(xs, lows, highs, alpha=0.25, color=colour, label=label)
+            axis.plot(xs, lows, ".-", xs, highs, ".-", color=colour, linewidth=1)
+        axis.set_title(f"{line.region} ({line.currency})", loc="left")
+        axis.set_xticks(x, line.quarters)
+        axis.yaxis.set_major_formatter(lambda value, _: f"{value / 1000:,.0f}K")
+        axis.grid(alpha=0.3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="upper left", frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
+
+
+def charted(series: list[Series]) -> bool:
+    """Whether there is a history to draw: some region known in two quarters."""
+    return any(len(line.quarters) > 1 for line in series)
+
+
+def render_guide_page(
+    guide: Guide,
+    versions: list[Version],
+    changes: list[QoqChange],
+    live: bool,
+    chart: bool,
+    base_url: str,
+) -> str:
+    latest = versions[-1]
+    data = latest.snapshot.frontmatter
+    rows = [
+        {
+            "number": v.number,
+            "kind": v.kind,
+            "quarter": v.snapshot.salary_data_quarter,
+            "last_updated": v.snapshot.last_updated.isoformat(),
+            "stored": v.ingested_at.date().isoformat(),
+            "changed": ", ".join(v.changed_fields),
+        }
+        for v in reversed(versions)
+    ]
+    comparison = [
+        {
+            "region": c.region,
+            "field": c.field,
+            "old": number(c.old),
+            "new": number(c.new),
+            "delta": number(c.delta),
+            "pct": "" if c.pct is None else f"{c.pct:+.2f}%",
+            "flag": c.flag or "",
+        }
+        for c in changes
+    ]
+    return _TEMPLATES.get_template("guide.html").render(
+        guide=guide,
+        title=title_of(data),
+        data=data,
+        regions=data["compensation"],
+        versions=rows,
+        comparison=comparison,
+        compared=(changes[0].from_quarter, changes[0].to_quarter) if changes else None,
+        live=live,
+        chart=chart,
+        base_url=base_url,
+    )
+
+
+def render_index(entries: list[tuple[Guide, Version, bool]], base_url: str) -> str:
+    guides = [
+        {
+            "key": guide.key,
+            "title": title_of(version.snapshot.frontmatter),
+            "quarter": version.snapshot.salary_data_quarter,
+            "kind": version.kind,
+            "live": live,
+            "href": f"guides/{guide.company}/{guide.role}/",
+        }
+        for guide, version, live in entries
+    ]
+    companies = sorted({guide.company for guide, _, _ in entries})
+    roles = sorted({guide.role for guide, _, _ in entries})
+    return _TEMPLATES.get_template("index.html").render(
+        guides=guides, companies=companies, roles=roles, base_url=base_url
+    )
