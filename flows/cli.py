@@ -3,11 +3,13 @@ here: exit 1 when a job failed or rejected files, 2 for misuse."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -164,6 +166,96 @@ def serve_feed(
             f"nothing published yet: {folder} does not exist (run compfeed publish)", 2
         )
     serve(folder, host, port)
+
+
+@app.command("serve")
+def serve_deployment(seeds: Seeds = None, database_url: DatabaseUrl = None) -> None:
+    """Serve the scheduled deployment until stopped (COMPFEED_SCHEDULE: a cron line in
+    UTC, default hourly, or seconds between runs). Needs a Prefect server."""
+    _settings(seeds, database_url, need_seeds=True)
+    from flows import deploy
+
+    if seeds is not None:
+        os.environ["COMPFEED_SEEDS"] = str(seeds)
+    try:
+        deploy.serve()
+    except deploy.NoServer as exc:
+        _fail(f"compfeed serve: {exc}", 2)
+
+
+@app.command()
+def trigger(
+    force: Force = False,
+    guide: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--guide", help="Only this guide (COMPANY/ROLE, or COMPANY/*); repeatable."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds to wait (default: no limit)."),
+    ] = None,
+) -> None:
+    """Ask the served deployment for a run now, wait for it, and show its summary."""
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    from flows import deploy
+
+    try:
+        flow_run = deploy.trigger(force, guide, timeout)
+    except deploy.NoServer as exc:
+        _fail(f"compfeed trigger: {exc}", 2)
+    except PrefectHTTPStatusError as exc:
+        detail = exc.response.json().get("detail", exc.response.text)
+        _fail(f"the deployment refused the run: {detail}", 2)
+    state = flow_run.state
+    name = state.name if state else "unknown"
+    typer.echo(f"flow run {flow_run.name} ({flow_run.id}): {name}")
+    summary = deploy.run_summary(flow_run)
+    if summary:
+        typer.echo(summary, nl=False)
+    if state is None or not state.is_completed():
+        raise typer.Exit(1)
+
+
+@app.command()
+def watch(
+    debounce: Annotated[
+        float,
+        typer.Option("--debounce", help="Seconds of quiet before a run.", min=0.1),
+    ] = 2.0,
+    seeds: Seeds = None,
+    database_url: DatabaseUrl = None,
+    out: Out = None,
+    base_url: BaseUrl = None,
+) -> None:
+    """Run the main job whenever files in the seeds folder settle, until stopped."""
+    import watchfiles
+
+    settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
+    from flows.pipeline import run_flow
+
+    def once() -> None:
+        report = _in_flow(
+            lambda: run_flow(
+                seeds=str(settings.seeds),
+                out=str(settings.out),
+                base_url=settings.base_url,
+            )
+        )
+        # Rejected files were reported; keep watching.
+        with contextlib.suppress(typer.Exit):
+            _summarise(report)
+
+    once()
+    typer.echo(f"watching {settings.seeds} (Ctrl-C to stop)")
+    for changes in watchfiles.watch(
+        settings.seeds, debounce=int(debounce * 1000), raise_interrupt=False
+    ):
+        names = sorted({Path(path).name for _, path in changes})
+        typer.echo(f"changed: {', '.join(names)}")
+        once()
 
 
 @app.command()
@@ -542,11 +634,15 @@ def _in_flow(call: Callable[[], RunReport]) -> RunReport:
     """Run a flow locally: the compfeed loggers at INFO, no heartbeat thread."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from flows import progress
+
     for name in ("flows", "db"):
         logging.getLogger(name).setLevel(logging.INFO)
+    # A progress bar for a person at a terminal; none in logs or pipes.
+    bar = progress.rich_bar() if sys.stderr.isatty() else contextlib.nullcontext()
     # The heartbeat marks crashed runs of deployments; a local call costs a second
     # waiting for its thread to stop, and gains nothing.
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with bar, temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         try:
             return call()
         except Exception as exc:

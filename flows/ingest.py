@@ -20,9 +20,10 @@ import hashlib
 import logging
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -35,6 +36,7 @@ from db import store
 from db.connect import session_factory
 from db.schema import Version
 from db.store import Content, FileSignature, KnownSource
+from flows import progress
 from flows.compare import Comparison, compare, headline
 from flows.discover import relative_name
 from flows.parse import ParsedGuide, parse_guide
@@ -95,6 +97,8 @@ class Ingest:
     now: datetime
     force: bool = False
     flow_run_id: str | None = None
+    # Patterns of the guides this run may touch (``twilio/*``); None for all.
+    guides: tuple[str, ...] | None = None
     run_id: int | None = None
     known: dict[str, KnownSource] = field(default_factory=dict)
     spool: Spool = field(default_factory=Spool)
@@ -120,14 +124,31 @@ class Ingest:
 
     # 1. Scan
 
+    def wanted(self, guide: str | None) -> bool:
+        """Whether this run may touch ``guide``; an unknown one only when unfiltered."""
+        if self.guides is None:
+            return True
+        return guide is not None and any(fnmatch(guide, p) for p in self.guides)
+
     def scan(self, paths: Iterable[Path]) -> list[Scanned]:
-        return [self._scan_file(path) for path in paths]
+        scanned = []
+        for path in paths:
+            item = self._scan_file(path)
+            if self.wanted(item.guide or item.result.guide):
+                scanned.append(item)
+            progress.current().advance()
+        return scanned
 
     def _scan_file(self, path: Path) -> Scanned:
         # Verdicts name the file as the operator wrote its folder; provenance is kept
         # relative to the seeds folder, so that moving that folder changes nothing.
         shown, source = path.as_posix(), relative_name(path, self.root)
         known = self.known.get(source)
+        if known and not self.wanted(known.guide):
+            # Another guide's file, as last read: not even looked at.
+            return Scanned(
+                FileResult(shown, Outcome.UNCHANGED), source, guide=known.guide
+            )
         try:
             stat = path.stat()
             if (
@@ -193,6 +214,7 @@ class Ingest:
                 with self.sessions.begin() as session:
                     store.set_source(session, guide_id, item.signature)
             report(item.result)
+            progress.current().advance()
 
     def _store_with_retry(self, item: Scanned) -> FileResult:
         assert item.spooled is not None and item.signature is not None
@@ -273,6 +295,8 @@ class Ingest:
             kind,
             version.number,
         )
+        if comparison is not None:
+            result.headline = headline(comparison)
         return result
 
     # 4. Retire
@@ -292,7 +316,9 @@ class Ingest:
         gone = [
             known
             for path, known in sorted(self.known.items())
-            if path not in present and known.guide not in claimed
+            if path not in present
+            and known.guide not in claimed
+            and self.wanted(known.guide)
         ]
         results = []
         for known in gone:
@@ -343,6 +369,9 @@ class Ingest:
         with self.sessions() as session:
             late = store.overdue(session, self.now.date(), ChangeKind.REVIEW_OVERDUE)
         for guide in late:
+            data = guide.frontmatter
+            if not self.wanted(f"{data['company']}/{data['role']}"):
+                continue
             title = title_of(guide.frontmatter)
             quarter = guide.frontmatter["salary_data_quarter"]
             try:
@@ -360,7 +389,6 @@ class Ingest:
                     )
             except IntegrityError:
                 continue  # a concurrent run told it first
-            data = guide.frontmatter
             log.info(
                 "%s/%s: review overdue since %s",
                 data["company"],
@@ -400,9 +428,11 @@ def ingest_folder(
     now: datetime,
     force: bool = False,
     flow_run_id: str | None = None,
+    guides: Sequence[str] | None = None,
 ) -> list[FileResult]:
     """All four steps, without Prefect; one verdict per file (and per retirement)."""
-    with Ingest(root, engine, now, force, flow_run_id) as job:
+    patterns = None if guides is None else tuple(guides)
+    with Ingest(root, engine, now, force, flow_run_id, patterns) as job:
         scanned = job.scan(paths)
         job.write(scanned, job.conflicts(scanned))
         results = [item.result for item in scanned] + job.retire_missing(scanned)

@@ -88,9 +88,10 @@ def series_of(versions: list[Version]) -> list[Series]:
 
 def render_chart(series: list[Series]) -> bytes:
     """Each region's base and total-comp bands over the quarters, one panel each."""
-    figure = Figure(figsize=(6.4, 0.4 + 1.9 * len(series)))
+    height = 0.5 + 2.2 * len(series)
+    figure = Figure(figsize=(6.4, height))
     figure.subplots_adjust(
-        left=0.1, right=0.98, top=1 - 0.3 / (0.4 + 1.9 * len(series))
+        left=0.1, right=0.98, top=1 - 0.3 / height, bottom=0.45 / height, hspace=0.6
     )
     axes = figure.subplots(len(series), 1, squeeze=False)
     for axis, line in zip(axes[:, 0], series, strict=True):
@@ -110,7 +111,9 @@ def render_chart(series: list[Series]) -> bytes:
             axis.fill_between(xs, lows, highs, alpha=0.25, color=colour, label=label)
             axis.plot(xs, lows, ".-", xs, highs, ".-", color=colour, linewidth=1)
         axis.set_title(f"{line.region} ({line.currency})", loc="left")
-        axis.set_xticks(x, line.quarters)
+        # At most eight quarter labels fit a panel's width.
+        step = -(-len(x) // 8)
+        axis.set_xticks(x[::step], line.quarters[::step])
         axis.yaxis.set_major_formatter(lambda value, _: f"{value / 1000:,.0f}K")
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:

@@ -9,23 +9,30 @@ and the URL may carry a password. Flows read it from ``COMPFEED_DATABASE_URL``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
 
-from prefect import flow, get_run_logger, task
+from prefect import State, Task, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
+from pydantic import Field, PositiveInt
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from db.connect import make_engine, redacted
 from db.migrate import upgrade
+from flows import progress
 from flows.discover import discover
 from flows.ingest import Ingest, Scanned, batches
 from flows.publish import Written, publish
 from flows.settings import Settings
+from flows.snapshot import ChangeKind
 from flows.verdict import FileResult, Outcome
 
 BATCH_SIZE = 250
@@ -51,56 +58,104 @@ class RunReport:
         return self.count(Outcome.REJECTED) > 0
 
 
-@contextmanager
-def _database(url: str) -> Iterator[Engine]:
-    """The history database for one flow run, brought up to date first. Closing it
-    at the end lets SQLite fold its write-ahead log back into the database file."""
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# A guide, or a pattern of guides: ``twilio/senior-software-engineer``, ``twilio/*``.
+GuidePattern = Annotated[str, Field(pattern=r"^[a-z0-9*?\[\]-]+/[a-z0-9*?\[\]-]+$")]
+
+
+def transient_database_error(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Retry a task only when the database was unreachable or busy, never for data."""
+    try:
+        state.result()
+    except (OperationalError, InterfaceError):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def _retrying_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task retried with backoff (2, 4, 8, 16 s, jittered) on transient database
+    errors; its results are never cached: every run reads the files afresh."""
+    return task(
+        name=name,
+        retries=4,
+        retry_delay_seconds=exponential_backoff(backoff_factor=2),
+        retry_jitter_factor=0.5,
+        retry_condition_fn=transient_database_error,
+        cache_policy=NO_CACHE,
+    )
+
+
+@_retrying_task("prepare-database")
+def prepare_database(url: str) -> Engine:
+    """An engine on an up-to-date schema; retried while the database is unreachable."""
     engine = make_engine(url)
     try:
         upgrade(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+@contextmanager
+def _database(url: str) -> Iterator[Engine]:
+    """The history database for one flow run. Closing it at the end lets SQLite fold
+    its write-ahead log back into the database file."""
+    engine = prepare_database(url)
+    try:
         yield engine
     finally:
         engine.dispose()
 
 
-@task(name="scan-batch", cache_policy=NO_CACHE)
+@_retrying_task("scan-batch")
 def scan_batch(job: Ingest, paths: list[Path]) -> list[Scanned]:
     return job.scan(paths)
 
 
-@task(name="write-batch", cache_policy=NO_CACHE)
+@_retrying_task("write-batch")
 def write_batch(
     job: Ingest, scanned: list[Scanned], conflicts: dict[str, list[str]]
 ) -> None:
     job.write(scanned, conflicts)
 
 
-@task(name="retire-missing", cache_policy=NO_CACHE)
+@_retrying_task("retire-missing")
 def retire_missing(job: Ingest, scanned: list[Scanned]) -> list[FileResult]:
     return job.retire_missing(scanned)
 
 
-@task(name="publish", cache_policy=NO_CACHE)
+@_retrying_task("publish")
 def publish_feeds(engine: Engine, settings: Settings) -> list[Written]:
     return publish(engine, settings.out, settings.base_url, settings.feed_window)
 
 
-def _ingest(engine: Engine, settings: Settings, force: bool) -> list[FileResult]:
+def _ingest(
+    engine: Engine, settings: Settings, force: bool, guides: list[str] | None
+) -> list[FileResult]:
     logger = get_run_logger()
     paths = discover(settings.seeds)
     logger.info(
-        "ingesting %d file(s) from %s into %s",
+        "ingesting %d file(s) from %s into %s%s",
         len(paths),
         settings.seeds,
         redacted(settings.database_url),
+        f", only {', '.join(guides)}" if guides else "",
     )
     # One time for the whole run, in whole seconds as feeds show it.
     now = datetime.now(UTC).replace(microsecond=0)
-    with Ingest(settings.seeds, engine, now, force, flow_run.get_id()) as job:
+    patterns = None if guides is None else tuple(guides)
+    with Ingest(settings.seeds, engine, now, force, flow_run.get_id(), patterns) as job:
         scanned: list[Scanned] = []
+        progress.current().start("reading", len(paths))
         for batch in batches(paths, BATCH_SIZE):
             scanned += scan_batch(job, batch)
         conflicts = job.conflicts(scanned)
+        progress.current().start("storing", len(scanned))
         for batch in batches(scanned, BATCH_SIZE):
             write_batch(job, batch, conflicts)
         results = [item.result for item in scanned] + retire_missing(job, scanned)
@@ -109,37 +164,81 @@ def _ingest(engine: Engine, settings: Settings, force: bool) -> list[FileResult]
     return results
 
 
-@flow(name="compfeed-run")
+@flow(name="compfeed-run", validate_parameters=True)
 def run_flow(
     force: bool = False,
+    guides: list[GuidePattern] | None = None,
     seeds: str | None = None,
     out: str | None = None,
     base_url: str | None = None,
-    feed_window: int | None = None,
+    feed_window: PositiveInt | None = None,
 ) -> RunReport:
-    """Ingest the seeds folder, version and compare what changed, then publish."""
+    """Ingest the seeds folder, version and compare what changed, then publish.
+
+    ``guides`` limits the run to some guides (``company/role``, or ``company/*``).
+    """
     settings = Settings.load(
         seeds=seeds, out=out, base_url=base_url, feed_window=feed_window
     )
     with _database(settings.database_url) as engine:
-        report = RunReport(results=_ingest(engine, settings, force))
+        report = RunReport(results=_ingest(engine, settings, force, guides))
         report.published = publish_feeds(engine, settings)
+    _summary_artifact(report)
     return report
 
 
-@flow(name="compfeed-ingest")
-def ingest_flow(force: bool = False, seeds: str | None = None) -> RunReport:
+@flow(name="compfeed-ingest", validate_parameters=True)
+def ingest_flow(
+    force: bool = False,
+    guides: list[GuidePattern] | None = None,
+    seeds: str | None = None,
+) -> RunReport:
     """Ingest the seeds folder into the history, without publishing."""
     settings = Settings.load(seeds=seeds)
     with _database(settings.database_url) as engine:
-        return RunReport(results=_ingest(engine, settings, force))
+        report = RunReport(results=_ingest(engine, settings, force, guides))
+    _summary_artifact(report)
+    return report
 
 
-@flow(name="compfeed-publish")
+@flow(name="compfeed-publish", validate_parameters=True)
 def publish_flow(
-    out: str | None = None, base_url: str | None = None, feed_window: int | None = None
+    out: str | None = None,
+    base_url: str | None = None,
+    feed_window: PositiveInt | None = None,
 ) -> RunReport:
     """Publish the feeds, changelog and pages from the stored history."""
     settings = Settings.load(out=out, base_url=base_url, feed_window=feed_window)
     with _database(settings.database_url) as engine:
         return RunReport(published=publish_feeds(engine, settings))
+
+
+def summary_markdown(report: RunReport) -> str:
+    """The run at a glance: counts, rejected files with reasons, what moved."""
+    counts = {o: report.count(o) for o in Outcome if o != Outcome.OK}
+    kinds = report.kinds()
+    lines = ["# compfeed run", "", "| outcome | files |", "|---|---|"]
+    lines += [f"| {outcome} | {n} |" for outcome, n in counts.items()]
+    shown = [kind for kind in ChangeKind if kind in kinds or kind in _MAIN_KINDS]
+    lines += ["", "| change | versions |", "|---|---|"]
+    lines += [f"| {kind} | {kinds.get(kind, 0)} |" for kind in shown]
+    rejected = [r for r in report.results if r.outcome == Outcome.REJECTED]
+    if rejected:
+        lines += ["", "## Rejected", ""]
+        lines += [f"- `{p.describe(r.path)}`" for r in rejected for p in r.errors]
+    moved = [r for r in report.results if r.headline]
+    if moved:
+        lines += ["", "## Quarter over quarter", ""]
+        lines += [f"- **{r.guide}**: {r.headline}" for r in moved]
+    return "\n".join(lines) + "\n"
+
+
+_MAIN_KINDS = {"new", "updated", "corrected", "reviewed"}
+
+
+def _summary_artifact(report: RunReport) -> None:
+    create_markdown_artifact(
+        markdown=summary_markdown(report),
+        key="compfeed-run-summary",
+        description="Counts per outcome, rejected files, quarter-over-quarter moves",
+    )

@@ -45,6 +45,7 @@ class FileResult:
     warnings: list[Problem] = field(default_factory=list)
     kind: str | None = None  # the change kind of the version written
     version: int | None = None
+    headline: str | None = None  # what moved, when the version was compared
 
     def as_json(self) -> dict[str, Any]:
         return {
