@@ -36,7 +36,7 @@ from db.schema import Version
 from db.store import Content, FileSignature, KnownSource
 from flows.compare import Comparison, compare, headline
 from flows.discover import relative_name
-from flows.parse import ParsedGuide, parse_guide
+from flows.parse import ParsedGuide, parse_guide, read_capped
 from flows.quarter import Quarter
 from flows.snapshot import ChangeKind, Snapshot, changed_fields, classify, snapshot_of
 from flows.verdict import FileResult, Outcome, Problem
@@ -132,7 +132,7 @@ class Ingest:
                     source,
                     guide=known.guide,
                 )
-            data = path.read_bytes()
+            data = read_capped(path)  # a file too large is not read whole
         except OSError as exc:
             result = FileResult(
                 shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {exc}")]
