@@ -22,12 +22,18 @@ def discover(root: Path) -> list[Path]:
 
 
 def _walk(root: Path) -> Iterator[Path]:
+    # rglob does not descend into linked folders, so a link can only lead to a file.
     for path in root.rglob("*.md"):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
         if path.is_file():
             yield path
+        elif path.is_symlink() and not path.exists():
+            log.warning("%s: a link that leads nowhere; not read", path)
+        elif not path.is_dir():
+            # A pipe or a device would block or never end: it is never opened.
+            log.warning("%s: not a regular file; not read", path)
 
 
 def _inside(path: Path, top: Path) -> bool:

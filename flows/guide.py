@@ -7,13 +7,17 @@ text. Values are taken strictly: a number written as text is an error, not a gue
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -23,12 +27,57 @@ from pydantic import (
 from flows.quarter import Quarter
 from flows.verdict import Problem
 
-Money = Annotated[StrictInt, Field(ge=0)]
+# At most a quadrillion: above any pay in any currency, and within a database's BIGINT.
+Money = Annotated[StrictInt, Field(ge=0, le=10**15)]
 Percent = Annotated[StrictInt | StrictFloat, Field(ge=0, le=100)]
 Slug = Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Text = Annotated[StrictStr, Field(min_length=1)]
-# ISO 4217 spelling; whether the code is a real currency is not checked here.
-Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+
+# ISO 4217's list one as in force in 2026: the codes of the currencies in use, without
+# the funds (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW), precious metals, special
+# drawing rights and test codes, none of which pays a salary.
+ISO_4217 = frozenset(
+    """
+    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD
+    BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN
+    ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD
+    IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
+    MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD
+    OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP
+    SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD
+    UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+    """.split()  # noqa: SIM905
+)
+
+
+def _known_currency(code: str) -> str:
+    if code not in ISO_4217:
+        raise ValueError("is not a currency code of ISO 4217")
+    return code
+
+
+Currency = Annotated[
+    StrictStr, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)
+]
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: Any) -> Any:
+    """A date written as text (quoted, or a day that does not exist, which the loader
+    leaves as text) must be YYYY-MM-DD and a real day."""
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a day of the calendar") from None
+    if isinstance(value, str) and _DAY.match(value):
+        raise ValueError("must be a date like 2026-02-23, without a time or time zone")
+    return value
+
+
+# Strict: a date and time, or a number of seconds, is not taken for a date.
+Day = Annotated[date, Strict(), BeforeValidator(_day)]
 
 # Figures that come as a low/high range, in the order guides list them.
 RANGES = ("base", "stock", "bonus", "signing_bonus", "total_comp")
@@ -94,8 +143,8 @@ class Guide(BaseModel):
     role_type: Text | None = None
     data_quality: Text | None = None
     salary_data_quarter: Quarter
-    last_updated: date
-    next_review_due: date
+    last_updated: Day
+    next_review_due: Day
     compensation: Annotated[list[Region], Field(min_length=1)]
     level_mapping: LevelMapping | None = None
     data_sources: list[Text] = []
@@ -123,7 +172,12 @@ def validate_guide(
     try:
         guide = Guide.model_validate(metadata)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        # A bonus_pct that is neither int nor float is told once: not a number.
+        not_numbers = {e["loc"][:-1] for e in errors if e["type"] == "float_type"}
+        for error in errors:
+            if error["type"] == "int_type" and error["loc"][:-1] in not_numbers:
+                continue
             loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
             problems.append(
                 Problem(_message(error), field_path(loc) or None, line_of(loc))
@@ -143,14 +197,27 @@ def _cross_field_problems(
             continue
         for name in RANGES:
             low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
-            if isinstance(low, int) and isinstance(high, int) and low > high:
+            if _is_int(low) and _is_int(high) and low > high:
                 message = f"{name}_low ({low}) is above {name}_high ({high})"
                 found.append((("compensation", index, f"{name}_low"), message))
-    updated, due = metadata.get("last_updated"), metadata.get("next_review_due")
-    if isinstance(updated, date) and isinstance(due, date) and due < updated:
+    updated = _as_day(metadata.get("last_updated"))
+    due = _as_day(metadata.get("next_review_due"))
+    if updated is not None and due is not None and due < updated:
         message = f"next_review_due ({due}) is before last_updated ({updated})"
         found.append((("next_review_due",), message))
     return found
+
+
+def _as_day(value: Any) -> date | None:
+    try:
+        day = _day(value)
+    except ValueError:
+        return None
+    return day if isinstance(day, date) else None
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class LineFinder:
@@ -210,7 +277,7 @@ _MESSAGES = {
     "float_type": "must be a number",
     "greater_than_equal": "must not be negative",
     "less_than_equal": "must be at most {le}",
-    "string_type": "must be text",
+    "string_type": "must be text (in quotes, if it reads as a number or date)",
     "string_too_short": "must not be empty",
     "too_short": "must list at least one region",
     "list_type": "must be a list",

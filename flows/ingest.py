@@ -39,7 +39,7 @@ from db.store import Content, FileSignature, KnownSource
 from flows import progress
 from flows.compare import Comparison, compare, headline
 from flows.discover import relative_name
-from flows.parse import ParsedGuide, parse_guide
+from flows.parse import ParsedGuide, parse_guide, read_capped
 from flows.quarter import Quarter
 from flows.snapshot import (
     ChangeKind,
@@ -161,7 +161,7 @@ class Ingest:
                     source,
                     guide=known.guide,
                 )
-            data = path.read_bytes()
+            data = read_capped(path)  # a file too large is not read whole
         except OSError as exc:
             result = FileResult(
                 shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {exc}")]
