@@ -271,7 +271,7 @@ def validate(
 ) -> None:
     """Check guide files without writing anything; exit 1 if any file is rejected."""
     from flows.discover import discover
-    from flows.parse import parse_guide
+    from flows.parse import parse_guide, read_capped
 
     results = []
     for target in paths or [Settings.load(seeds=seeds).seeds]:
@@ -282,7 +282,7 @@ def validate(
         else:
             _fail(f"no such file or folder: {target}", code=2)
         for path in files:
-            parsed = parse_guide(path.as_posix(), path.read_bytes())
+            parsed = parse_guide(path.as_posix(), read_capped(path))
             if not isinstance(parsed, FileResult):
                 key, warnings = parsed.guide.key, parsed.warnings
                 parsed = FileResult(

@@ -19,6 +19,7 @@ from typing import Any
 
 import ftfy
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from ftfy.badness import is_bad
 
 from flows.compare import region_key, region_name
@@ -284,6 +285,14 @@ def _refuse_characters(text: str) -> tuple[str, list[Problem]]:
 # The frontmatter
 
 
+class _GuideHandler(YAMLHandler):
+    """python-frontmatter's YAML handler, with the delimiters guides use: a '---' line
+    opens, a '---' line or YAML's own '...' closes. The checks below come first."""
+
+    FM_BOUNDARY = re.compile(r"^(?:-{3,}|\.\.\.)[ \t]*$", re.MULTILINE)
+
+
+_HANDLER = _GuideHandler()
 _OPENING = re.compile(r"-{3,}[ \t]*")
 # YAML's own document end marker, '...', closes a frontmatter as well as '---' does.
 _CLOSING = re.compile(r"(?:-{3,}|\.\.\.)[ \t]*")
@@ -331,8 +340,9 @@ def _split(text: str) -> tuple[str, str, int] | Problem | None:
             )
     if end is None:
         return Problem("frontmatter is not closed by a '---' line", line=start + 1)
-    block = "".join(line + "\n" for line in lines[start + 1 : end])
-    return block, "\n".join(lines[end + 1 :]), start + 2
+    block, body = _HANDLER.split("\n".join(lines[start:]))
+    # The handler leaves each delimiter's line break with the text beside it.
+    return block.removeprefix("\n"), body.removeprefix("\n"), start + 2
 
 
 def _load_yaml(
