@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 # Long enough for a concurrent writer to finish its transaction: SQLite waits, never
 # fails with "database is locked".
@@ -48,5 +53,30 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def redacted(url: str) -> str:
-    """The URL as it may be shown: never with its password."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL as it may be shown: never with its password, even when it does not
+    parse (then only its scheme is shown)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("://", 1)[0] + "://…" if "://" in url else "(not a URL)"
+
+
+def wait_until_reachable(engine: Engine, attempts: int = 4, delay: float = 1.0) -> None:
+    """Connect, retrying with doubling delays while the database cannot be reached;
+    the last failure is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.connect():
+                return
+        except OperationalError as exc:
+            if attempt == attempts:
+                raise
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            log.warning(
+                "database %s unreachable (%s); retrying in %.0f s",
+                redacted(engine.url.render_as_string(hide_password=False)),
+                reason,
+                delay,
+            )
+            time.sleep(delay)
+            delay *= 2

@@ -591,16 +591,16 @@ def _open_database(url: str) -> Engine:
     """An engine on an up-to-date schema, or a clear error before any work starts."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from db.connect import make_engine, redacted
+    from db.connect import make_engine, redacted, wait_until_reachable
     from db.migrate import upgrade
 
     try:
         engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        _fail(
-            f"not a database URL: {redacted(url) if '://' in url else url!r} ({exc})", 2
-        )
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        # The parser's own message would repeat the URL, password and all.
+        _fail(f"not a database URL: {redacted(url)}", 2)
     try:
+        wait_until_reachable(engine)
         upgrade(engine)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

@@ -194,6 +194,9 @@ def _differs(path: Path, content: bytes) -> bool:
         return True
 
 
+# A publish killed between staging and renaming leaves its hidden temporary files
+# behind; nothing serves them as feeds, and the next publish writes afresh, but they
+# are not swept up.
 def _stage(path: Path, content: bytes) -> Path:
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     temp = Path(name)
