@@ -471,7 +471,10 @@ class Bench:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             if template is not None:
-                shutil.copyfile(str(make_url(template).database), str(parsed.database))
+                source = str(make_url(template).database)
+                for suffix in ("", "-wal"):
+                    if Path(source + suffix).exists():
+                        shutil.copyfile(source + suffix, f"{parsed.database}{suffix}")
             return
         copy = "" if template is None else f' TEMPLATE "{make_url(template).database}"'
         self._admin(f'CREATE DATABASE "{parsed.database}"{copy}')
