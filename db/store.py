@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Subquery, delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from db.schema import (
@@ -191,17 +191,14 @@ def append_version(session: Session, new: NewVersion) -> Version:
     )
     session.add(version)
     session.flush()
-    if new.baseline is not None:
-        session.add_all(
-            QoqChange(
-                version_id=version.id,
-                baseline_version_id=new.baseline.id,
-                from_quarter=new.baseline.snapshot.salary_data_quarter,
-                to_quarter=new.content.salary_data_quarter,
-                **change,
-            )
-            for change in new.changes
-        )
+    if new.baseline is not None and new.changes:
+        baseline = {
+            "version_id": version.id,
+            "baseline_version_id": new.baseline.id,
+            "from_quarter": new.baseline.snapshot.salary_data_quarter,
+            "to_quarter": new.content.salary_data_quarter,
+        }
+        session.execute(insert(QoqChange), [baseline | c for c in new.changes])
     if new.event is not None:
         title, headline = new.event
         session.add(
@@ -234,11 +231,28 @@ def _snapshot(session: Session, guide_id: int, content: Content) -> Snapshot:
     snapshot = Snapshot(guide_id=guide_id, **content.__dict__)
     session.add(snapshot)
     session.flush()
-    session.add_all(
-        CompRow(snapshot_id=snapshot.id, position=position, **region)
-        for position, region in enumerate(content.frontmatter["compensation"])
+    # One statement for all regions, not an ORM object each.
+    session.execute(
+        insert(CompRow),
+        [
+            {"snapshot_id": snapshot.id, "position": position, **_columns(region)}
+            for position, region in enumerate(content.frontmatter["compensation"])
+        ],
     )
     return snapshot
+
+
+_COMP_COLUMNS = [c.key for c in CompRow.__table__.columns if c.key != "id"]
+
+
+def _columns(region: dict[str, Any]) -> dict[str, Any]:
+    """Every figure column, null where the region has none: one shape per row lets
+    the rows go in one INSERT."""
+    return {
+        key: region.get(key)
+        for key in _COMP_COLUMNS
+        if key not in ("snapshot_id", "position")
+    }
 
 
 def set_source(session: Session, guide_id: int, signature: FileSignature) -> None:
@@ -284,7 +298,8 @@ def finish_run(
 ) -> None:
     run = session.get_one(Run, run_id)
     run.finished_at, run.counts = finished_at, counts
-    session.add_all(RunFile(run_id=run_id, **file) for file in files)
+    if files:
+        session.execute(insert(RunFile), [{"run_id": run_id, **file} for file in files])
 
 
 def recent_runs(session: Session, last: int) -> list[Run]:
@@ -313,29 +328,36 @@ def history(session: Session, company: str, role: str) -> list[Version]:
 
 def recent_events(session: Session, limit: int | None = None) -> list[PublishedEvent]:
     """Events newest first; ties (one run, one time) in the order they were written."""
+    # Columns, not ORM objects: a long history loads in a fraction of the time.
     query = (
-        select(Event, Guide, Version, Snapshot.salary_data_quarter)
+        select(
+            Guide.company,
+            Guide.role,
+            Version.number.label("version"),
+            Version.id.label("version_id"),
+            Event.kind,
+            Event.occurred_at,
+            Event.review_due,
+            Event.title,
+            Event.headline,
+            Snapshot.salary_data_quarter,
+        )
         .join(Guide, Event.guide_id == Guide.id)
         .join(Version, Event.version_id == Version.id)
         .join(Snapshot, Version.snapshot_id == Snapshot.id)
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(limit)
     )
-    return [
-        PublishedEvent(
-            company=guide.company,
-            role=guide.role,
-            version=version.number,
-            version_id=version.id,
-            kind=event.kind,
-            occurred_at=event.occurred_at,
-            review_due=event.review_due,
-            title=event.title,
-            headline=event.headline,
-            salary_data_quarter=quarter,
-        )
-        for event, guide, version, quarter in session.execute(query)
-    ]
+    return [PublishedEvent(**row._mapping) for row in session.execute(query)]
+
+
+def _latest_numbers() -> Subquery:
+    """Each guide's latest version number, as a subquery."""
+    return (
+        select(Version.guide_id, func.max(Version.number).label("number"))
+        .group_by(Version.guide_id)
+        .subquery()
+    )
 
 
 def add_event(
@@ -365,11 +387,7 @@ def add_event(
 def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
     """Live guides whose latest version's review is due before ``today`` and that
     have no event of ``kind`` for that due date."""
-    latest = (
-        select(Version.guide_id, func.max(Version.number).label("number"))
-        .group_by(Version.guide_id)
-        .subquery()
-    )
+    latest = _latest_numbers()
     told = select(Event.id).where(
         Event.guide_id == Version.guide_id,
         Event.kind == kind,
@@ -424,11 +442,7 @@ def last_version_id(session: Session) -> int:
 
 def guide_index(session: Session) -> list[tuple[Guide, Version, bool]]:
     """Every guide with its latest version, and whether it is live (has a file)."""
-    latest = (
-        select(Version.guide_id, func.max(Version.number).label("number"))
-        .group_by(Version.guide_id)
-        .subquery()
-    )
+    latest = _latest_numbers()
     query = (
         select(Guide, Version, Source.id)
         .join(Version, Version.guide_id == Guide.id)

@@ -18,7 +18,9 @@ def discover(root: Path) -> list[Path]:
     if not root.is_dir():
         raise FileNotFoundError(f"seeds folder not found: {root}")
     top = root.resolve()
-    return sorted(p for p in _walk(root) if _inside(p, top))
+    # Only a link can lead outside the folder, since rglob does not descend into
+    # linked folders; resolving every path would cost a system call per part.
+    return sorted(p for p in _walk(root) if not p.is_symlink() or _inside(p, top))
 
 
 def _walk(root: Path) -> Iterator[Path]:

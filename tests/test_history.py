@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from db.schema import Event, Run, Source, Version
 from db.store import count_rows
 from flows.cli import app
-from tests.conftest import ROOT, WriteGuide
+from tests.conftest import ROOT, WriteGuide, guide_data
 from tests.test_ingest import T1, T2, ingest, outcomes
 
 runner = CliRunner()
@@ -48,17 +48,7 @@ def test_each_change_kind_in_turn(
 ) -> None:
     write_guide()
     ingest(seeds, engine)
-    berlin = {
-        "region": "Berlin",
-        "base_low": 71000,
-        "base_high": 90000,
-        "stock_low": 20000,
-        "stock_high": 40000,
-        "bonus_pct": 10,
-        "total_comp_low": 85000,
-        "total_comp_high": 115000,
-        "currency": "EUR",
-    }
+    berlin = {**guide_data()["compensation"][0], "base_low": 71000}
     steps: list[tuple[dict[str, Any], str]] = [
         ({"compensation": [berlin]}, "corrected"),
         ({"compensation": [berlin], "body": "### Better prose\n"}, "edited"),

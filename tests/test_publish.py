@@ -26,7 +26,7 @@ from db.store import PublishedEvent
 from flows.feeds import render_feed
 from flows.publish import PublishError, publish
 from flows.serve import app_for
-from tests.conftest import SEED, WriteGuide
+from tests.conftest import SEED, WriteGuide, guide_data
 from tests.test_ingest import T1, T2, ingest
 
 BASE = "https://comp.example.org/"
@@ -53,17 +53,8 @@ def read_feed(path: Path) -> feedparser.FeedParserDict:
     return parsed
 
 
-BERLIN: dict[str, Any] = {
-    "region": "Berlin",
-    "base_low": 70000,
-    "base_high": 90000,
-    "stock_low": 20000,
-    "stock_high": 40000,
-    "bonus_pct": 10,
-    "total_comp_low": 85000,
-    "total_comp_high": 115000,
-    "currency": "EUR",
-}
+# The region every test guide has, as conftest writes it.
+BERLIN: dict[str, Any] = guide_data()["compensation"][0]
 
 
 def full_history(
@@ -300,7 +291,14 @@ def test_a_guide_page_shows_ranges_versions_comparison_and_chart(
     assert entry.link == f"{BASE}guides/acme/data-engineer/#v1"
 
 
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(28, "No space left on device"), (30, "Read-only file system")],
+    ids=["full-disk", "read-only"],
+)
 def test_a_failed_publish_leaves_the_previous_files(
+    code: int,
+    reason: str,
     write_guide: WriteGuide,
     seeds: Path,
     engine: Engine,
@@ -321,13 +319,13 @@ def test_a_failed_publish_leaves_the_previous_files(
         nonlocal staged
         staged += 1
         if staged == 3:
-            raise OSError(28, "No space left on device", str(path))
+            raise OSError(code, reason, str(path))
         return real_stage(path, content)
 
+    # The tests run as root, whom a read-only mode does not stop: the failure is
+    # made where the file is written.
     monkeypatch.setattr(flows.publish, "_stage", full_disk)
-    with pytest.raises(
-        PublishError, match="No space left on device; nothing was replaced"
-    ):
+    with pytest.raises(PublishError, match=f"{reason}; nothing was replaced"):
         publish(engine, out, BASE)
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before  # no file replaced, no temporary file left

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import feedparser
@@ -80,26 +81,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Prefect server on loopback, SQLite behind it, its scheduler quick."""
-    home = tmp_path_factory.mktemp("prefect-server")
+@contextmanager
+def prefect_server_at(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`prefect server start` on a free loopback port; yields its API URL once it
+    answers, and stops it afterwards."""
     port = free_port()
-    env = service_env(
-        PREFECT_HOME=str(home),
-        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1",
-        PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="false",
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "prefect",
-        "server",
-        "start",
-        "--host",
-        "127.0.0.1",
-    ]
-    server = start([*command, "--port", str(port)], env, home / "server.log")
+    command = [sys.executable, "-m", "prefect", "server", "start"]
+    server = start([*command, "--host", "127.0.0.1", "--port", str(port)], env, log)
     url = f"http://127.0.0.1:{port}/api"
 
     def healthy() -> bool:
@@ -109,10 +97,23 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return False
 
     try:
-        wait_for(healthy, 120, "the Prefect server")
+        wait_for(healthy, 180, "the Prefect server")
         yield url
     finally:
         stop(server)
+
+
+@pytest.fixture(scope="module")
+def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prefect server on loopback, SQLite behind it, its scheduler quick."""
+    home = tmp_path_factory.mktemp("prefect-server")
+    env = service_env(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1",
+        PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="false",
+    )
+    with prefect_server_at(env, home / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

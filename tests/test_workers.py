@@ -26,7 +26,7 @@ from db.schema import Guide, Snapshot, Version
 from flows.discover import discover
 from flows.ingest import ingest_folder
 from tests.conftest import ROOT, _fresh_postgres_database
-from tests.test_service import free_port, service_env, start, stop, wait_for
+from tests.test_service import prefect_server_at, service_env, start, stop, wait_for
 
 COMPANIES = ("twilio", "stripe")
 
@@ -39,23 +39,8 @@ def prefect_on_postgres(tmp_path: Path) -> Iterator[str]:
             PREFECT_HOME=str(tmp_path / "prefect-server"),
             PREFECT_API_DATABASE_CONNECTION_URL=async_url.render_as_string(False),
         )
-        port = free_port()
-        command = [sys.executable, "-m", "prefect", "server", "start"]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
-        server = start(command, env, tmp_path / "server.log")
-        api = f"http://127.0.0.1:{port}/api"
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{api}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        try:
-            wait_for(healthy, 180, "the Prefect server on PostgreSQL")
+        with prefect_server_at(env, tmp_path / "server.log") as api:
             yield api
-        finally:
-            stop(server)
 
 
 def history_of(engine: Engine) -> set[tuple[str, int, str, str]]:
