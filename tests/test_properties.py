@@ -1,17 +1,25 @@
-"""Properties of the parser over generated input: a valid guide comes back exactly as
-written, and no input whatever makes ``parse_guide`` raise."""
+"""Properties over generated input: a valid guide comes back exactly as written, from
+the parser and from the database, and no input whatever makes a parse or a run raise."""
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import date, timedelta
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from db import store
+from flows.discover import discover
 from flows.guide import FIGURES, ISO_4217, RANGES
+from flows.ingest import ingest_folder
 from flows.parse import ParsedGuide, parse_guide
 from flows.snapshot import snapshot_of
 from flows.verdict import FileResult
@@ -263,3 +271,57 @@ def test_no_number_is_stored_that_the_author_did_not_write(written: str) -> None
     if stored not in (None, NO_VALUE):
         assert re.fullmatch(DECIMAL, written), written
         assert stored == int(written.replace("_", ""))
+
+
+# Through the database: what is stored and loaded back is what was written.
+
+RUN_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    # One database serves every example of a test; each example has its own guide.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+_EXAMPLES = itertools.count()
+
+
+def _ingest_one(engine: Engine, text: bytes) -> Any:
+    with tempfile.TemporaryDirectory() as folder:
+        seeds = Path(folder)
+        (seeds / "guide.md").write_bytes(text)
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        return ingest_folder(discover(seeds), seeds, engine, now=now)
+
+
+@RUN_SETTINGS
+@given(guides())
+def test_a_valid_guide_survives_the_database_exactly(
+    engine: Engine, data: dict[str, Any]
+) -> None:
+    data = {**data, "company": f"{data['company']}-{next(_EXAMPLES)}"}
+    text = "---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\nBody\n"
+    parsed = parse_guide("guide.md", text.encode("utf-8"))
+    assert isinstance(parsed, ParsedGuide), parsed
+    results = _ingest_one(engine, text.encode("utf-8"))
+    assert [r.outcome for r in results if r.path.endswith("guide.md")] == ["ingested"]
+    with Session(engine) as session:
+        (version,) = store.history(session, data["company"], data["role"])
+        snapshot = version.snapshot
+        assert (
+            snapshot.frontmatter == snapshot_of(parsed.guide, parsed.body).frontmatter
+        )
+        assert snapshot.body == parsed.body
+        for written, row in zip(data["compensation"], snapshot.regions, strict=True):
+            assert (row.region, row.currency) == (
+                written["region"],
+                written["currency"],
+            )
+            for name in FIGURES:
+                assert getattr(row, name) == written.get(name), name
+
+
+@RUN_SETTINGS
+@given(st.binary(max_size=2000))
+def test_no_bytes_make_a_run_raise(engine: Engine, data: bytes) -> None:
+    (result,) = _ingest_one(engine, b"---\n" + data)
+    assert result.outcome in ("ingested", "rejected", "skipped", "unchanged")
