@@ -199,7 +199,7 @@ class Ingest:
     # 3. Write
 
     def write(
-        self, scanned: Iterable[Scanned], conflicts: dict[str, list[str]]
+        self, scanned: Sequence[Scanned], conflicts: dict[str, list[str]]
     ) -> None:
         for item in scanned:
             if item.guide in conflicts:
@@ -215,6 +215,12 @@ class Ingest:
                     store.set_source(session, guide_id, item.signature)
             report(item.result)
             progress.current().advance()
+        stored = count_outcomes(item.result for item in scanned if item.result.kind)
+        if stored:
+            kinds = ", ".join(
+                f"{n} {k}" for k, n in sorted(stored.items()) if k != "ingested"
+            )
+            log.info("stored %d version(s): %s", stored["ingested"], kinds)
 
     def _store_with_retry(self, item: Scanned) -> FileResult:
         assert item.spooled is not None and item.signature is not None
@@ -328,7 +334,7 @@ class Ingest:
             except IntegrityError:
                 continue  # a concurrent run retired it first
             if result is not None:
-                report(result)
+                log.info("%s: retired %s, its file is gone", result.path, result.guide)
                 results.append(result)
         return results
 
@@ -534,7 +540,8 @@ def describe(
 
 
 def report(result: FileResult) -> None:
-    """Log a verdict: a warning for every problem survived, naming the file."""
+    """Log a verdict: a warning for every problem survived, naming the file; what
+    was stored, in detail (``write`` sums it up per batch)."""
     for problem in result.errors:
         log.warning("rejected %s", problem.describe(result.path))
     for problem in result.warnings:
@@ -543,7 +550,8 @@ def report(result: FileResult) -> None:
         else:
             log.warning("%s", problem.describe(result.path))
     if result.outcome == Outcome.INGESTED:
-        log.info(
+        # Per file only in detail: a large first ingest would log thousands of lines.
+        log.debug(
             "%s: stored %s version %s (%s)",
             result.path,
             result.guide,

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,17 +58,30 @@ def publish(
     """Render and write everything under ``out``; return the files and whether each
     changed."""
     base_url = base_url.rstrip("/") + "/"
-    manifest = _read_manifest(out)
+    since = _pages_since(out)
     with Session(engine) as session:
-        events = store.recent_events(session)
-        shown = _windows(events, window)
-        changes = store.changes_of(
-            session, sorted({e.version_id for es in shown.values() for e in es})
-        )
-        files: dict[str, bytes] = {}
-        for path, selected in shown.items():
-            for kind, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
-                files[f"{path}{name}"] = render_feed(
+        files = _render(session, base_url, window, since)
+        written = [w for w in write_all(out, files) if w.path.name != MANIFEST]
+    _report(out, written)
+    return written
+
+
+def _render(
+    session: Session, base_url: str, window: int, since: int
+) -> Iterator[tuple[str, bytes]]:
+    """Every file to publish, one at a time: pages are many, and none is held longer
+    than it takes to stage it."""
+    last_version = store.last_version_id(session)
+    events = store.recent_events(session)
+    shown = _windows(events, window)
+    changes = store.changes_of(
+        session, sorted({e.version_id for es in shown.values() for e in es})
+    )
+    for path, selected in shown.items():
+        for kind, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
+            yield (
+                f"{path}{name}",
+                render_feed(
                     selected,
                     changes,
                     kind=kind,
@@ -75,28 +89,26 @@ def publish(
                     self_url=f"{base_url}{path}{name}",
                     home_url=base_url,
                     base_url=base_url,
-                )
-        files["CHANGELOG.md"] = render_changelog(events).encode("utf-8")
-        files["changes.json"] = render_changes_json(events, base_url).encode("utf-8")
-        index = store.guide_index(session)
-        files["index.html"] = render_index(index, base_url).encode("utf-8")
-        since = (
-            manifest.get("last_version_id", 0)
-            if manifest.get("pages") == PAGES_VERSION
-            else 0
-        )
-        live = {guide.id: is_live for guide, _, is_live in index}
-        for guide in store.guides_changed_after(session, since):
-            files.update(
-                _guide_files(session, guide, live.get(guide.id, False), base_url)
+                ),
             )
-        last_version = store.last_version_id(session)
-    files[MANIFEST] = json.dumps(
-        {"last_version_id": last_version, "pages": PAGES_VERSION}
-    ).encode()
-    written = [w for w in write_all(out, files) if w.path.name != MANIFEST]
-    _report(out, written)
-    return written
+    yield "CHANGELOG.md", render_changelog(events).encode("utf-8")
+    yield "changes.json", render_changes_json(events, base_url).encode("utf-8")
+    del events, shown, changes
+    index = store.guide_index(session)
+    yield "index.html", render_index(index, base_url).encode("utf-8")
+    live = {guide.id: is_live for guide, _, is_live in index}
+    for guide in store.guides_changed_after(session, since):
+        yield from _guide_files(session, guide, live.get(guide.id, False), base_url)
+    manifest = {"last_version_id": last_version, "pages": PAGES_VERSION}
+    yield MANIFEST, json.dumps(manifest).encode()
+
+
+def _pages_since(out: Path) -> int:
+    """The last version the published pages show; 0 to draw them all."""
+    manifest = _read_manifest(out)
+    if manifest.get("pages") != PAGES_VERSION:
+        return 0
+    return manifest.get("last_version_id", 0)
 
 
 def _report(out: Path, written: list[Written]) -> None:
@@ -137,7 +149,7 @@ def _feed_title(path: str) -> str:
 
 def _guide_files(
     session: Session, guide: Guide, live: bool, base_url: str
-) -> dict[str, bytes]:
+) -> Iterator[tuple[str, bytes]]:
     versions = store.history(session, guide.company, guide.role)
     by_version = store.changes_of(session, [v.id for v in versions])
     # The comparison in force: that of the latest version that has one.
@@ -147,11 +159,10 @@ def _guide_files(
     series = series_of(versions)
     chart = charted(series)
     page = render_guide_page(guide, versions, changes, live, chart, base_url)
-    files = {f"{folder}index.html": page.encode("utf-8")}
+    yield f"{folder}index.html", page.encode("utf-8")
     if chart:
         # Drawing costs about 50 ms a region, so only guides with a history get one.
-        files[f"{folder}chart.svg"] = render_chart(series)
-    return files
+        yield f"{folder}chart.svg", render_chart(series)
 
 
 def _read_manifest(out: Path) -> dict[str, int]:
@@ -162,26 +173,30 @@ def _read_manifest(out: Path) -> dict[str, int]:
     return data if isinstance(data, dict) else {}
 
 
-def write_all(out: Path, files: dict[str, bytes]) -> list[Written]:
+def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
     """Write every file that changed, all or nothing: each is written to a temporary
-    file beside its target first, and only when all are written are they renamed."""
+    file beside its target as it comes, and only when all are written are they
+    renamed into place."""
     staged: list[tuple[Path, Path]] = []
     written = []
     try:
-        for name, content in sorted(files.items()):
+        for name, content in files:
             path = out / name
             changed = _differs(path, content)
             written.append(Written(path, changed))
             if changed:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 staged.append((_stage(path, content), path))
-    except OSError as exc:
+    except BaseException as exc:
+        # Rendering or writing failed: nothing staged is kept, nothing replaced.
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
-        raise PublishError(
-            f"cannot write {exc.filename or out}: {exc.strerror or exc}; "
-            "nothing was replaced, the previous files are intact"
-        ) from exc
+        if isinstance(exc, OSError):
+            raise PublishError(
+                f"cannot write {exc.filename or out}: {exc.strerror or exc}; "
+                "nothing was replaced, the previous files are intact"
+            ) from exc
+        raise
     for temp, path in staged:
         temp.replace(path)
     return written
