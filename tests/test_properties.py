@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,13 @@ from flows.ingest import ingest_folder
 from flows.parse import ParsedGuide, parse_guide
 from flows.snapshot import snapshot_of
 from flows.verdict import FileResult
+
+# Prefect's background threads, left running by the flow tests in this process, may
+# touch the global random module while a draw is under way; hypothesis would take that
+# for a strategy that depends on it. None of the strategies here do.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::hypothesis.errors.HypothesisDeprecationWarning"
+)
 
 SETTINGS = settings(
     max_examples=150,
