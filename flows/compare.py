@@ -136,7 +136,10 @@ def _figures(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
                 )
             )
         else:
+            # Percentages are decimals: 20 - 16.8 reads 3.2, not 3.1999999999999993.
             delta = new - old
+            if isinstance(delta, float):
+                delta = round(delta, 6)
             pct = round(delta / old * 100, 2) if old else None
             changes.append(Change(name, field, currency, old, new, delta, pct))
     return changes

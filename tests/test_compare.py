@@ -172,3 +172,10 @@ def test_spelling_that_does_not_change_meaning_gives_the_same_snapshot() -> None
         snapshot_of(a.guide, a.body).content_hash
         == snapshot_of(b.guide, b.body).content_hash
     )
+
+
+def test_a_decimal_percentage_moves_by_what_was_written() -> None:
+    result = compare(Q4, [region(bonus_pct=16.8)], Q1, [region(bonus_pct=20)])
+    assert result.changes == [
+        Change("Berlin", "bonus_pct", "EUR", 16.8, 20, 3.2, 19.05)
+    ]
