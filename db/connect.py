@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,12 @@ def redacted(url: str) -> str:
         return url.split("://", 1)[0] + "://…" if "://" in url else "(not a URL)"
 
 
+def reason(exc: DBAPIError) -> str:
+    """The driver's own first line about a database error: short, and without the
+    statement or the URL that SQLAlchemy's message adds."""
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+
+
 def wait_until_reachable(engine: Engine, attempts: int = 4, delay: float = 1.0) -> None:
     """Connect, retrying with doubling delays while the database cannot be reached;
     the last failure is raised."""
@@ -74,11 +80,10 @@ def wait_until_reachable(engine: Engine, attempts: int = 4, delay: float = 1.0) 
         except OperationalError as exc:
             if attempt == attempts:
                 raise
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             log.warning(
                 "database %s unreachable (%s); retrying in %.0f s",
                 redacted(engine.url.render_as_string(hide_password=False)),
-                reason,
+                reason(exc),
                 delay,
             )
             time.sleep(delay)

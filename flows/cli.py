@@ -501,6 +501,8 @@ _CSV_FIELDS = [
 def _print_qoq(
     quarter: str | None, changes: list[dict[str, Any]], summary: dict[str, Any]
 ) -> None:
+    from flows.views import amount
+
     console = Console()
     if quarter is None:
         console.print("no quarter-over-quarter changes stored")
@@ -515,9 +517,9 @@ def _print_qoq(
             c["field"],
             c["from_quarter"],
             c["to_quarter"],
-            _amount(c["old"]),
-            _amount(c["new"]),
-            _amount(c["delta"]),
+            amount(c["old"]),
+            amount(c["new"]),
+            amount(c["delta"]),
             "" if c["pct"] is None else f"{c['pct']:+.2f}%",
             c["flag"] or "",
         )
@@ -541,34 +543,25 @@ def _median(figure: dict[str, Any]) -> str:
     return f"{figure['median_pct']:+.2f}% ({figure['guides']} guide(s))"
 
 
-def _amount(value: float | None) -> str:
-    return "" if value is None else f"{value:,}"
-
-
 def _print_version(v: dict[str, Any]) -> None:
+    from flows.views import span
+
     typer.echo(
         f"version {v['version']} ({v['kind']}), {v['salary_data_quarter']}, "
         f"last updated {v['last_updated']}, next review due {v['next_review_due']}"
     )
     table = Table("region", "currency", "base", "stock", "bonus", "total comp")
     for r in v["compensation"]:
-        bonus = f"{r['bonus_pct']}%" if "bonus_pct" in r else _range(r, "bonus")
+        bonus = f"{r['bonus_pct']}%" if "bonus_pct" in r else span(r, "bonus")
         table.add_row(
             r["region"],
             r["currency"],
-            _range(r, "base"),
-            _range(r, "stock"),
+            span(r, "base"),
+            span(r, "stock"),
             bonus,
-            _range(r, "total_comp"),
+            span(r, "total_comp"),
         )
     Console().print(table)
-
-
-def _range(region: dict[str, Any], name: str) -> str:
-    low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
-    if low is None and high is None:
-        return ""
-    return f"{_amount(low)}–{_amount(high)}"
 
 
 def _settings(
@@ -591,7 +584,7 @@ def _open_database(url: str) -> Engine:
     """An engine on an up-to-date schema, or a clear error before any work starts."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from db.connect import make_engine, redacted, wait_until_reachable
+    from db.connect import make_engine, reason, redacted, wait_until_reachable
     from db.migrate import upgrade
 
     try:
@@ -603,8 +596,7 @@ def _open_database(url: str) -> Engine:
         wait_until_reachable(engine)
         upgrade(engine)
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        _fail(f"cannot use the database {redacted(url)}: {reason}")
+        _fail(f"cannot use the database {redacted(url)}: {reason(exc)}")
     return engine
 
 

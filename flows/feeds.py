@@ -17,7 +17,7 @@ from feedgen.feed import FeedGenerator
 
 from db.schema import QoqChange
 from db.store import PublishedEvent
-from flows.views import number
+from flows.views import amount
 
 # The tagging authority and the year it was taken: fixed, so ids never change.
 TAG_PREFIX = "tag:compfeed,2026:"
@@ -55,8 +55,8 @@ def entry_html(event: PublishedEvent, changes: Sequence[QoqChange]) -> str:
                 for cell in (
                     c.region,
                     c.field,
-                    _amount(c.old),
-                    _amount(c.new),
+                    amount(c.old),
+                    amount(c.new),
                     "" if c.pct is None else f"{c.pct:+.2f}%",
                     c.flag or "",
                 )
@@ -69,11 +69,6 @@ def entry_html(event: PublishedEvent, changes: Sequence[QoqChange]) -> str:
             f"<th>change</th><th>note</th></tr>{rows}</table>"
         )
     return "".join(parts)
-
-
-def _amount(value: float | None) -> str:
-    shown = number(value)
-    return "" if shown is None else f"{shown:,}"
 
 
 def render_feed(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
 
 import matplotlib
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,7 +17,7 @@ from matplotlib.figure import Figure
 from db.schema import Guide, QoqChange, Version
 from flows.compare import region_key
 from flows.snapshot import ChangeKind, title_of
-from flows.views import number
+from flows.views import amount, number, span
 
 # Fixed ids and no timestamp in the SVG: the same history draws the same bytes.
 matplotlib.rcParams.update(
@@ -34,20 +33,8 @@ _TEMPLATES = Environment(
 )
 
 
-def _amount(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int | float) else ""
-
-
-def _span(region: dict[str, Any], name: str) -> str:
-    """A range as ``low–high``, an end left blank where it is unknown."""
-    low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
-    if low is None and high is None:
-        return ""
-    return f"{_amount(low)}–{_amount(high)}"
-
-
-_TEMPLATES.filters["amount"] = _amount
-_TEMPLATES.globals["span"] = _span
+_TEMPLATES.filters["amount"] = amount
+_TEMPLATES.globals["span"] = span
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,22 @@ def number(value: float | None) -> int | float | None:
     return value
 
 
+def amount(value: object) -> str:
+    """A figure as people read it: thousands separated, a whole number without
+    ``.0``, blank where there is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    return f"{number(value):,}"
+
+
+def span(region: dict[str, Any], name: str) -> str:
+    """A range as ``low–high``, an end left blank where it is unknown."""
+    low, high = region.get(f"{name}_low"), region.get(f"{name}_high")
+    if low is None and high is None:
+        return ""
+    return f"{amount(low)}–{amount(high)}"
+
+
 def version_view(version: Version) -> dict[str, Any]:
     snapshot = version.snapshot
     return {
