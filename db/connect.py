@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Long enough for a concurrent writer to finish its transaction: SQLite waits, never
 # fails with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+READ_ONLY = "compfeed_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -48,7 +49,18 @@ def _sqlite_connect(connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once when another
     # writer committed in between; taking the write lock first makes it wait instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reader must not take it: SQLite's busy wait is not fair, so a reader queued
+    # behind a run would wait for the whole run rather than read the last commit.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that only read: on SQLite they read
+    the last commit at once instead of waiting for a writer (WAL)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, Subquery, delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from db.connect import reading
 from db.schema import (
     CompRow,
     Event,
@@ -501,7 +502,7 @@ def current_changes(
 
 def count_rows(engine: Engine) -> dict[str, int]:
     """Rows per history table: how tests and operators see that a run wrote nothing."""
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         return {
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
             or 0

@@ -604,9 +604,11 @@ def _open_database(url: str) -> Engine:
 def _session(database_url: str | None) -> Iterator[Any]:
     from sqlalchemy.orm import Session
 
+    from db.connect import reading
+
     engine = _open_database(Settings.load(database_url=database_url).database_url)
     try:
-        with Session(engine) as session:
+        with Session(reading(engine)) as session:
             yield session
     finally:
         engine.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db import store
+from db.connect import reading
 from db.schema import Guide
 from db.store import PublishedEvent
 from flows.changelog import render_changelog, render_changes_json
@@ -59,7 +60,7 @@ def publish(
     changed."""
     base_url = base_url.rstrip("/") + "/"
     since = _pages_since(out)
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         files = _render(session, base_url, window, since)
         written = [w for w in write_all(out, files) if w.path.name != MANIFEST]
     _report(out, written)

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from db.connect import make_engine
+from db.connect import make_engine, reading
 from db.migrate import upgrade
 from db.schema import Version
 from flows.discover import discover
@@ -45,7 +45,8 @@ RUN = textwrap.dedent(
 
 
 def stored(engine: Engine) -> int:
-    with Session(engine) as session:
+    # Read without the write lock, or the count would wait for the run to finish.
+    with Session(reading(engine)) as session:
         return session.scalar(select(func.count()).select_from(Version)) or 0
 
 

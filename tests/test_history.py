@@ -8,16 +8,17 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from db.schema import Event, Run, Source, Version
+from db.schema import Event, Guide, Run, Source, Version
 from db.store import count_rows
 from flows.cli import app
 from tests.conftest import ROOT, WriteGuide, guide_data
@@ -198,6 +199,40 @@ def test_two_runs_at_once_end_as_one_run(
     assert stored["guides"] == stored["versions"] == stored["snapshots"] == 224
     # The real guides' reviews were due in 2026-05: one overdue event each, once.
     assert Counter(event_kinds(engine)) == {"new": 224, "review_overdue": 224}
+
+
+def test_a_reader_sees_the_last_commit_while_a_run_writes(
+    write_guide: WriteGuide, seeds: Path, engine: Engine, database_url: str
+) -> None:
+    write_guide()
+    ingest(seeds, engine)
+    holding, done = threading.Event(), threading.Event()
+    released_by_reader = []
+
+    def write_and_hold() -> None:
+        with Session(engine) as session, session.begin():
+            session.execute(update(Guide).values(first_seen_at=T2))
+            holding.set()
+            # Held until the reader has answered: a reader that waited for this
+            # lock could only answer after this wait timed out.
+            released_by_reader.append(done.wait(timeout=30))
+
+    writer = threading.Thread(target=write_and_hold)
+    writer.start()
+    assert holding.wait(timeout=30)
+    try:
+        result = runner.invoke(
+            app,
+            ["history", "acme/data-engineer", "--json", "--database-url", database_url],
+        )
+    finally:
+        done.set()
+        writer.join()
+    assert released_by_reader == [True]
+    assert result.exit_code == 0, result.stderr
+    assert [(v["version"], v["kind"]) for v in json.loads(result.stdout)] == [
+        (1, "new")
+    ]
 
 
 def test_every_run_is_recorded_with_each_files_result(
