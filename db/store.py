@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Subquery, delete, func, insert, select
@@ -327,8 +327,84 @@ def history(session: Session, company: str, role: str) -> list[Version]:
     )
 
 
-def recent_events(session: Session, limit: int | None = None) -> list[PublishedEvent]:
-    """Events newest first; ties (one run, one time) in the order they were written."""
+@dataclass
+class EventScopes:
+    """Where a set of events shows: companies, roles and months (``YYYY-MM``)."""
+
+    companies: set[str]
+    roles: set[str]
+    months: set[str]
+
+
+def event_scopes(session: Session, after: int = 0) -> EventScopes:
+    """The scopes of the events stored after event ``after`` (all for 0)."""
+    scopes = EventScopes(set(), set(), set())
+    query = (
+        select(Guide.company, Guide.role, Event.occurred_at)
+        .join(Guide, Event.guide_id == Guide.id)
+        .where(Event.id > after)
+    )
+    for company, role, occurred_at in session.execute(
+        query.execution_options(yield_per=10_000)
+    ):
+        scopes.companies.add(company)
+        scopes.roles.add(role)
+        scopes.months.add(month_of(occurred_at))
+    return scopes
+
+
+def month_of(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The first instant of a ``YYYY-MM`` month (UTC) and of the next."""
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=UTC)
+    if number == 12:
+        return start, datetime(year + 1, 1, 1, tzinfo=UTC)
+    return start, datetime(year, number + 1, 1, tzinfo=UTC)
+
+
+def event_months(session: Session) -> list[str]:
+    """The months that have events, newest first."""
+    # One indexed look per month between the oldest event and the newest, rather
+    # than grouping every event: the cost follows the span, not the history's size.
+    oldest, newest = session.execute(
+        select(func.min(Event.occurred_at), func.max(Event.occurred_at))
+    ).one()
+    if oldest is None:
+        return []
+    months = []
+    month = month_of(newest)
+    while month >= month_of(oldest):
+        start, end = month_bounds(month)
+        if session.scalar(
+            select(
+                select(Event.id)
+                .where(Event.occurred_at >= start, Event.occurred_at < end)
+                .exists()
+            )
+        ):
+            months.append(month)
+        month = month_of(start - timedelta(days=1))
+    return months
+
+
+def last_event_id(session: Session) -> int:
+    return session.scalar(select(func.max(Event.id))) or 0
+
+
+def recent_events(
+    session: Session,
+    limit: int | None = None,
+    *,
+    company: str | None = None,
+    role: str | None = None,
+    month: str | None = None,
+) -> list[PublishedEvent]:
+    """Events newest first, of one company, role or month if given; ties (one run,
+    one time) in the order they were written."""
     # Columns, not ORM objects: a long history loads in a fraction of the time.
     query = (
         select(
@@ -349,6 +425,13 @@ def recent_events(session: Session, limit: int | None = None) -> list[PublishedE
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(limit)
     )
+    if company is not None:
+        query = query.where(Guide.company == company)
+    if role is not None:
+        query = query.where(Guide.role == role)
+    if month is not None:
+        start, end = month_bounds(month)
+        query = query.where(Event.occurred_at >= start, Event.occurred_at < end)
     return [PublishedEvent(**row._mapping) for row in session.execute(query)]
 
 
@@ -453,7 +536,12 @@ def guide_index(session: Session) -> list[tuple[Guide, Version, bool]]:
             & (latest.c.number == Version.number),
         )
         .outerjoin(Source, Source.guide_id == Guide.id)
-        .options(selectinload(Version.snapshot))
+        # The index shows titles and quarters; the bodies would only cost memory.
+        .options(
+            selectinload(Version.snapshot).load_only(
+                Snapshot.frontmatter, Snapshot.salary_data_quarter
+            )
+        )
         .order_by(Guide.company, Guide.role)
     )
     return [

@@ -1,5 +1,6 @@
-"""The changelog: every event, newest first, as markdown for people and JSON for
-machines."""
+"""The changelog, as markdown for people and JSON for machines: the newest events at
+the top level, and every event in a file per month, which only that month's new events
+ever rewrite."""
 
 from __future__ import annotations
 
@@ -11,9 +12,22 @@ from db.store import PublishedEvent
 from flows.feeds import entry_id, guide_url
 
 
-def render_changelog(events: Sequence[PublishedEvent]) -> str:
+def render_changelog(events: Sequence[PublishedEvent], months: Sequence[str]) -> str:
+    """The newest events, with a link to each month's full list."""
+    links = ", ".join(f"[{month}](changelog/{month}.md)" for month in months)
+    intro = [f"Every change, by month: {links}.", ""] if months else []
+    return _changelog("# Changelog", intro, events)
+
+
+def render_month(month: str, events: Sequence[PublishedEvent]) -> str:
+    """Every event of one month."""
+    intro = ["[Newest changes and every month](../CHANGELOG.md)", ""]
+    return _changelog(f"# Changelog: {month}", intro, events)
+
+
+def _changelog(title: str, intro: list[str], events: Sequence[PublishedEvent]) -> str:
     """Grouped by the day compfeed saw each change, one line per event."""
-    lines = ["# Changelog", ""]
+    lines = [title, "", *intro]
     if not events:
         lines.append("No changes yet.")
     for day, group in groupby(events, key=lambda e: e.occurred_at.date()):

@@ -82,6 +82,46 @@ def render_feed(
     base_url: str,
 ) -> bytes:
     """One feed, RSS (``kind="rss"``) or Atom, newest entry first."""
+    rss, atom = render_feeds(
+        events,
+        changes,
+        title=title,
+        rss_url=self_url,
+        atom_url=self_url,
+        home_url=home_url,
+        base_url=base_url,
+    )
+    return rss if kind == "rss" else atom
+
+
+def render_feeds(
+    events: Sequence[PublishedEvent],
+    changes: dict[int, list[QoqChange]],
+    *,
+    title: str,
+    rss_url: str,
+    atom_url: str,
+    home_url: str,
+    base_url: str,
+    contents: dict[str, str] | None = None,
+) -> tuple[bytes, bytes]:
+    """The same feed as RSS and as Atom, each with its own self link. ``contents``
+    keeps each entry's HTML for the next feed that shows the same event."""
+    contents = {} if contents is None else contents
+    rss = _feed(events, changes, title, rss_url, home_url, base_url, contents)
+    atom = _feed(events, changes, title, atom_url, home_url, base_url, contents)
+    return bytes(rss.rss_str(pretty=True)), bytes(atom.atom_str(pretty=True))
+
+
+def _feed(
+    events: Sequence[PublishedEvent],
+    changes: dict[int, list[QoqChange]],
+    title: str,
+    self_url: str,
+    home_url: str,
+    base_url: str,
+    contents: dict[str, str],
+) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(f"{TAG_PREFIX}{self_url.removeprefix(base_url)}")
     feed.title(xml_safe(title))
@@ -96,20 +136,20 @@ def render_feed(
     # feedgen prepends entries; adding oldest first leaves the newest on top.
     for event in reversed(events):
         entry = feed.add_entry()
-        entry.id(entry_id(event))
-        entry.guid(entry_id(event), permalink=False)
+        tag = entry_id(event)
+        entry.id(tag)
+        entry.guid(tag, permalink=False)
         entry.title(xml_safe(event.title))
         entry.link(
             href=f"{guide_url(base_url, event.company, event.role)}#v{event.version}"
         )
         # HTML, escaped once by the XML writer: RSS takes it as the description,
         # Atom as content declared type="html".
-        entry.content(
-            xml_safe(entry_html(event, changes.get(event.version_id, []))), type="html"
-        )
+        if tag not in contents:
+            html_text = entry_html(event, changes.get(event.version_id, []))
+            contents[tag] = xml_safe(html_text)
+        entry.content(contents[tag], type="html")
         entry.published(event.occurred_at)
         entry.updated(event.occurred_at)
         entry.category(term=event.kind)
-    if kind == "rss":
-        return bytes(feed.rss_str(pretty=True))
-    return bytes(feed.atom_str(pretty=True))
+    return feed

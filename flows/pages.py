@@ -7,8 +7,13 @@ over the quarters, drawn with matplotlib at publish time: static SVG, no script.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -32,6 +37,9 @@ _TEMPLATES = Environment(
     keep_trailing_newline=True,
 )
 
+
+_FINGERPRINT = re.compile(rb"<!-- compfeed-chart ([0-9a-f]{64}) -->")
+_HEAD = 512  # the declaration and the fingerprint come first
 
 _TEMPLATES.filters["amount"] = amount
 _TEMPLATES.globals["span"] = span
@@ -73,8 +81,26 @@ def series_of(versions: list[Version]) -> list[Series]:
     return found
 
 
-def render_chart(series: list[Series]) -> bytes:
-    """Each region's base and total-comp bands over the quarters, one panel each."""
+def chart_fingerprint(series: list[Series]) -> str:
+    """A digest of what a chart shows: equal digests draw equal charts."""
+    data = json.dumps([dataclasses.astuple(line) for line in series])
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def chart_fingerprint_of(path: Path) -> str | None:
+    """The digest a drawn chart carries near its top, if it is there."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
+    except OSError:
+        return None
+    found = _FINGERPRINT.search(head)
+    return found.group(1).decode() if found else None
+
+
+def render_chart(series: list[Series], fingerprint: str) -> bytes:
+    """Each region's base and total-comp bands over the quarters, one panel each,
+    with the fingerprint of its figures as a comment after the XML declaration."""
     height = 0.5 + 2.2 * len(series)
     figure = Figure(figsize=(6.4, height))
     figure.subplots_adjust(
@@ -97,7 +123,8 @@ def render_chart(series: list[Series]) -> bytes:
             xs, lows, highs = zip(*known, strict=True)
             axis.fill_between(xs, lows, highs, alpha=0.25, color=colour, label=label)
             axis.plot(xs, lows, ".-", xs, highs, ".-", color=colour, linewidth=1)
-        axis.set_title(f"{line.region} ({line.currency})", loc="left")
+        # A set height spares matplotlib measuring the tick labels to place it.
+        axis.set_title(f"{line.region} ({line.currency})", loc="left", y=1.0)
         # At most eight quarter labels fit a panel's width.
         step = -(-len(x) // 8)
         axis.set_xticks(x[::step], line.quarters[::step])
@@ -107,7 +134,12 @@ def render_chart(series: list[Series]) -> bytes:
             axis.legend(loc="upper left", frameon=False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return buffer.getvalue()
+    declaration, _, rest = buffer.getvalue().partition(b"\n")
+    return b"%s\n<!-- compfeed-chart %s -->\n%s" % (
+        declaration,
+        fingerprint.encode(),
+        rest,
+    )
 
 
 def charted(series: list[Series]) -> bool:

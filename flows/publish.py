@@ -4,8 +4,9 @@ markdown and JSON, and a page per guide with the index.
 Everything is rendered in memory first, then each changed file is written beside its
 target and, once all are written, renamed into place: a publish that fails on the way
 (a full disk, a read-only folder) leaves every previous file as it was, and says why.
-Guide pages are redrawn only for guides with a version stored since the last publish,
-which a small manifest in the output folder remembers.
+A small manifest in the output folder remembers the last version and event published:
+the next publish draws only the feeds, changelog months and guide pages that newer
+ones touch, so its cost follows what changed, not how long the history is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -24,10 +26,11 @@ from sqlalchemy.orm import Session
 from db import store
 from db.connect import reading
 from db.schema import Guide
-from db.store import PublishedEvent
-from flows.changelog import render_changelog, render_changes_json
-from flows.feeds import render_feed
+from flows.changelog import render_changelog, render_changes_json, render_month
+from flows.feeds import render_feeds
 from flows.pages import (
+    chart_fingerprint,
+    chart_fingerprint_of,
     charted,
     render_chart,
     render_guide_page,
@@ -38,9 +41,12 @@ from flows.pages import (
 log = logging.getLogger(__name__)
 
 FEED_WINDOW = 50
+# The top-level changelog's newest events; the month files hold every one.
+CHANGELOG_WINDOW = 1000
+CONTENTS_KEPT = 10_000
 MANIFEST = ".compfeed-publish.json"
 # Raised when page templates or charts change, so that old pages are redrawn.
-PAGES_VERSION = 1
+PAGES_VERSION = 2
 
 
 class PublishError(Exception):
@@ -54,62 +60,111 @@ class Written:
 
 
 def publish(
-    engine: Engine, out: Path, base_url: str, window: int = FEED_WINDOW
+    engine: Engine,
+    out: Path,
+    base_url: str,
+    window: int = FEED_WINDOW,
+    changelog_window: int = CHANGELOG_WINDOW,
 ) -> list[Written]:
-    """Render and write everything under ``out``; return the files and whether each
-    changed."""
+    """Render and write what changed since the last publish under ``out`` (everything
+    the first time); return the files and whether each changed."""
     base_url = base_url.rstrip("/") + "/"
-    since = _pages_since(out)
+    settings = {
+        "pages": PAGES_VERSION,
+        "base_url": base_url,
+        "window": window,
+        "changelog_window": changelog_window,
+    }
     with Session(reading(engine)) as session:
-        files = _render(session, base_url, window, since)
+        files = _render(session, _since(out, settings), settings)
         written = [w for w in write_all(out, files) if w.path.name != MANIFEST]
     _report(out, written)
     return written
 
 
+@dataclass(frozen=True)
+class Since:
+    """What the files under ``out`` already show: the versions and events up to
+    these ids (0 and 0 when nothing is known, and everything is drawn)."""
+
+    version_id: int
+    event_id: int
+    charts: Path | None  # where the charts drawn before are, to be kept if still true
+
+
+def _since(out: Path, settings: dict[str, Any]) -> Since:
+    manifest = _read_manifest(out)
+    if any(manifest.get(key) != value for key, value in settings.items()):
+        # Other pages, base URL or windows: every file is drawn again.
+        return Since(0, 0, None)
+    return Since(
+        int(manifest.get("last_version_id", 0)),
+        int(manifest.get("last_event_id", 0)),
+        out,
+    )
+
+
 def _render(
-    session: Session, base_url: str, window: int, since: int
+    session: Session, since: Since, settings: dict[str, Any]
 ) -> Iterator[tuple[str, bytes]]:
     """Every file to publish, one at a time: pages are many, and none is held longer
-    than it takes to stage it."""
+    than it takes to stage it. Only what the new events and versions touch is drawn,
+    so the cost follows the changes, not the length of the history."""
+    base_url, window = settings["base_url"], settings["window"]
     last_version = store.last_version_id(session)
-    events = store.recent_events(session)
-    shown = _windows(events, window)
-    changes = store.changes_of(
-        session, sorted({e.version_id for es in shown.values() for e in es})
-    )
-    for path, selected in shown.items():
-        for kind, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
-            yield (
-                f"{path}{name}",
-                render_feed(
-                    selected,
-                    changes,
-                    kind=kind,
-                    title=_feed_title(path),
-                    self_url=f"{base_url}{path}{name}",
-                    home_url=base_url,
-                    base_url=base_url,
-                ),
+    last_event = store.last_event_id(session)
+    scopes = store.event_scopes(session, after=since.event_id)
+    everything = since.event_id == 0
+    feeds: list[tuple[str, dict[str, str]]] = []
+    if everything or last_event > since.event_id:
+        feeds.append(("", {}))
+    feeds += [(f"feeds/company/{c}/", {"company": c}) for c in sorted(scopes.companies)]
+    feeds += [(f"feeds/role/{r}/", {"role": r}) for r in sorted(scopes.roles)]
+    # An event shows in the main feed, its company's and its role's: its entry's
+    # HTML is made once, and forgotten in bulk so that memory stays bounded.
+    contents: dict[str, str] = {}
+    for path, scope in feeds:
+        if len(contents) > CONTENTS_KEPT:
+            contents.clear()
+        events = store.recent_events(session, window, **scope)
+        changes = store.changes_of(session, sorted({e.version_id for e in events}))
+        rss, atom = render_feeds(
+            events,
+            changes,
+            title=_feed_title(path),
+            rss_url=f"{base_url}{path}feed.xml",
+            atom_url=f"{base_url}{path}atom.xml",
+            home_url=base_url,
+            base_url=base_url,
+            contents=contents,
+        )
+        yield f"{path}feed.xml", rss
+        yield f"{path}atom.xml", atom
+    if feeds:
+        newest = store.recent_events(session, settings["changelog_window"])
+        months = store.event_months(session)
+        yield "CHANGELOG.md", render_changelog(newest, months).encode("utf-8")
+        yield "changes.json", render_changes_json(newest, base_url).encode("utf-8")
+    for month in sorted(scopes.months):
+        events = store.recent_events(session, month=month)
+        yield f"changelog/{month}.md", render_month(month, events).encode("utf-8")
+        json_text = render_changes_json(events, base_url)
+        yield f"changes/{month}.json", json_text.encode("utf-8")
+    if everything or last_version > since.version_id:
+        index = store.guide_index(session)
+        yield "index.html", render_index(index, base_url).encode("utf-8")
+        live = {guide.id: is_live for guide, _, is_live in index}
+        del index
+        for guide in store.guides_changed_after(session, since.version_id):
+            yield from _guide_files(
+                session, guide, live.get(guide.id, False), base_url, since.charts
             )
-    yield "CHANGELOG.md", render_changelog(events).encode("utf-8")
-    yield "changes.json", render_changes_json(events, base_url).encode("utf-8")
-    del events, shown, changes
-    index = store.guide_index(session)
-    yield "index.html", render_index(index, base_url).encode("utf-8")
-    live = {guide.id: is_live for guide, _, is_live in index}
-    for guide in store.guides_changed_after(session, since):
-        yield from _guide_files(session, guide, live.get(guide.id, False), base_url)
-    manifest = {"last_version_id": last_version, "pages": PAGES_VERSION}
-    yield MANIFEST, json.dumps(manifest).encode()
-
-
-def _pages_since(out: Path) -> int:
-    """The last version the published pages show; 0 to draw them all."""
-    manifest = _read_manifest(out)
-    if manifest.get("pages") != PAGES_VERSION:
-        return 0
-    return manifest.get("last_version_id", 0)
+    manifest = {
+        **settings,
+        "last_version_id": last_version,
+        "last_event_id": last_event,
+    }
+    yield MANIFEST, json.dumps(manifest, sort_keys=True).encode()
 
 
 def _report(out: Path, written: list[Written]) -> None:
@@ -126,19 +181,6 @@ def _report(out: Path, written: list[Written]) -> None:
         log.info("wrote %d feed, page and chart file(s) under %s", nested, out)
 
 
-def _windows(
-    events: list[PublishedEvent], window: int
-) -> dict[str, list[PublishedEvent]]:
-    """The newest ``window`` events of each feed, by the feed's folder."""
-    feeds: dict[str, list[PublishedEvent]] = {"": events[:window]}
-    for event in events:
-        for path in (f"feeds/company/{event.company}/", f"feeds/role/{event.role}/"):
-            selected = feeds.setdefault(path, [])
-            if len(selected) < window:
-                selected.append(event)
-    return feeds
-
-
 def _feed_title(path: str) -> str:
     if not path:
         return "compfeed: compensation guide changes"
@@ -149,7 +191,7 @@ def _feed_title(path: str) -> str:
 
 
 def _guide_files(
-    session: Session, guide: Guide, live: bool, base_url: str
+    session: Session, guide: Guide, live: bool, base_url: str, charts: Path | None
 ) -> Iterator[tuple[str, bytes]]:
     versions = store.history(session, guide.company, guide.role)
     by_version = store.changes_of(session, [v.id for v in versions])
@@ -162,11 +204,15 @@ def _guide_files(
     page = render_guide_page(guide, versions, changes, live, chart, base_url)
     yield f"{folder}index.html", page.encode("utf-8")
     if chart:
-        # Drawing costs about 50 ms a region, so only guides with a history get one.
-        yield f"{folder}chart.svg", render_chart(series)
+        # Drawing costs about 25 ms a region, so only guides with a history get one,
+        # and a chart whose figures did not move (a review) is not drawn again.
+        fingerprint = chart_fingerprint(series)
+        drawn = None if charts is None else charts / folder / "chart.svg"
+        if drawn is None or chart_fingerprint_of(drawn) != fingerprint:
+            yield f"{folder}chart.svg", render_chart(series, fingerprint)
 
 
-def _read_manifest(out: Path) -> dict[str, int]:
+def _read_manifest(out: Path) -> dict[str, Any]:
     try:
         data = json.loads((out / MANIFEST).read_text())
     except (OSError, ValueError):

@@ -93,6 +93,24 @@ def _database_name(url: str | None) -> str | None:
     return make_url(url).database
 
 
+def postgres_cpu_seconds() -> float | None:
+    """User + system time of this machine's PostgreSQL processes so far, the exited
+    backends included (the server's main process counts its reaped children)."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone while listing
+        if text[text.index("(") + 1 : text.rindex(")")] != "postgres":
+            continue
+        # utime, stime, cutime, cstime: the 14th to 17th fields of proc(5).
+        fields = text[text.rindex(")") + 2 :].split()
+        total += sum(int(value) for value in fields[11:15])
+        found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -223,9 +241,9 @@ def child_publish(args: dict[str, Any]) -> StepResult:
     written = publish(engine, Path(args["out"]), BASE_URL)
     seconds = time.perf_counter() - start
     engine.dispose()
-    sizes = {w.path.name: w.path.stat().st_size for w in written}
+    extra = {"files": len(written), "changed": sum(w.changed for w in written)}
     return StepResult(
-        seconds, _cpu_seconds(), _peak_rss_mb(), counter.count, extra=sizes
+        seconds, _cpu_seconds(), _peak_rss_mb(), counter.count, extra=extra
     )
 
 
@@ -404,8 +422,13 @@ class Bench:
             str(result_file),
         ]
         log = self.logs / f"{name}.log"
+        server_before = postgres_cpu_seconds() if backend == "postgresql" else None
         measure = self._spawn(command, log, env or self.env)
         data = json.loads(result_file.read_text())
+        server_after = postgres_cpu_seconds() if backend == "postgresql" else None
+        if server_before is not None and server_after is not None:
+            # What the step cost the database server: where several workers meet.
+            data["extra"]["db_cpu"] = server_after - server_before
         found = Measure(
             label or step,
             backend,
@@ -555,7 +578,13 @@ class Bench:
         self.notes.append(f"{backend} history after the next quarter: {counts}")
         seeded = self.child("seed-events", backend, url=plain, events=EVENTS)
         self.say(f"seeded history: {seeded.extra['events']} events")
+        # Every guide gained versions (reviews: pages move, charts do not), then a
+        # publish with nothing new, then one after 1% of the files changed.
         self.child("publish", backend, PUBLISH_100K, url=plain, out=str(out))
+        self.child("publish", backend, PUBLISH_NOTHING, url=plain, out=str(out))
+        self.edit_corpus(0.01)
+        self.child("ingest", backend, LONG_ONE_PERCENT, url=plain, root=root)
+        self.child("publish", backend, PUBLISH_ONE_PERCENT, url=plain, out=str(out))
         self.drop(flowed)
         self.drop(plain)
         if prefect != "none":
@@ -639,8 +668,11 @@ FIRST = "full first ingest"
 RERUN = "re-run, nothing changed"
 ONE_PERCENT = "1% of files changed"
 NEXT_QUARTER = "next quarter"
-PUBLISH = "publish"
-PUBLISH_100K = "publish, 100k events (plain)"
+PUBLISH = "publish everything, after the next quarter"
+PUBLISH_100K = "publish, 100k events just added to every guide (plain)"
+PUBLISH_NOTHING = "publish again, nothing new, 100k events (plain)"
+LONG_ONE_PERCENT = "1% of files changed, 100k events (plain)"
+PUBLISH_ONE_PERCENT = "publish after 1% changed, 100k events (plain)"
 STARTUP = "Prefect start-up: flow run on an empty folder"
 CLI_COLD = "`compfeed run` seeds, unchanged, cold (wall)"
 CLI_WARM = "`compfeed run` seeds, unchanged, warm (wall)"

@@ -207,6 +207,76 @@ def test_publishing_again_is_byte_identical(history: Engine, tmp_path: Path) -> 
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def tree(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_publishing_after_each_run_equals_publishing_once(
+    write_guide: WriteGuide, seeds: Path, engine: Engine, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    # Reviews due far ahead: no overdue event touches a feed unasked.
+    due = {"next_review_due": date(2027, 1, 1)}
+    q1 = {**due, "salary_data_quarter": "2026-Q1", "last_updated": date(2026, 4, 1)}
+    write_guide(**due)
+    ingest(seeds, engine, at(1))
+    publish(engine, out, BASE)
+    write_guide(**q1, compensation=[{**BERLIN, "base_low": 73500}])
+    write_guide("other.md", **due, company="globex", role="data-engineer")
+    ingest(seeds, engine, at(2))
+    second = {w.path.relative_to(out).as_posix() for w in publish(engine, out, BASE)}
+    # Only what the new events touch is drawn: not the feed of a company without one.
+    assert "feeds/company/globex/feed.xml" in second
+    assert "feeds/company/acme/feed.xml" in second
+    assert "guides/acme/data-engineer/chart.svg" in second
+    (seeds / "other.md").unlink()
+    write_guide("qa.md", **due, company="globex", role="qa-engineer")
+    ingest(seeds, engine, at(3, month=5))  # globex/data-engineer retired, a new one
+    third = {w.path.relative_to(out).as_posix() for w in publish(engine, out, BASE)}
+    assert "feeds/company/acme/feed.xml" not in third
+    assert "changelog/2026-04.md" not in third
+    assert "changelog/2026-05.md" in third
+    write_guide(
+        **{**q1, "last_updated": date(2026, 5, 4)},
+        compensation=[{**BERLIN, "base_low": 73500}],
+    )
+    ingest(seeds, engine, at(4, month=5))  # reviewed: the page moves, the chart not
+    fourth = {
+        w.path.relative_to(out).as_posix(): w.changed
+        for w in publish(engine, out, BASE)
+    }
+    assert fourth["guides/acme/data-engineer/index.html"]
+    assert "guides/acme/data-engineer/chart.svg" not in fourth
+    nothing = publish(engine, out, BASE)
+    assert [w.path.name for w in nothing] == []
+
+    fresh = tmp_path / "fresh"
+    publish(engine, fresh, BASE)
+    assert tree(out) == tree(fresh)
+
+
+def test_the_top_changelog_keeps_the_newest_and_months_keep_all(
+    history: Engine, tmp_path: Path
+) -> None:
+    publish(history, tmp_path, BASE, changelog_window=3)
+    top = json.loads((tmp_path / "changes.json").read_text())
+    assert len(top) == 3
+    changelog = (tmp_path / "CHANGELOG.md").read_text()
+    assert changelog.count("\n- **") == 3
+    assert "[2026-04](changelog/2026-04.md)" in changelog
+    months = [
+        json.loads(path.read_text())
+        for path in sorted((tmp_path / "changes").glob("*.json"), reverse=True)
+    ]
+    every = [event for month in months for event in month]
+    assert [e["id"] for e in every][:3] == [e["id"] for e in top]
+    assert len(every) == len({e["id"] for e in every}) == 8
+
+
 def test_entry_ids_do_not_depend_on_the_base_url(
     seeds: Path, engine: Engine, tmp_path: Path
 ) -> None:
@@ -243,6 +313,7 @@ def test_output_matches_the_golden_files(history: Engine, tmp_path: Path) -> Non
         "atom.xml",
         "CHANGELOG.md",
         "changes.json",
+        "changelog/2026-04.md",
         "index.html",
         "guides/acme/data-engineer/index.html",
         "feeds/company/att/atom.xml",
