@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from db.schema import Guide
 from flows.changelog import render_changelog, render_changes_json, render_month
 from flows.feeds import render_feeds
 from flows.pages import (
+    Series,
     chart_fingerprint,
     chart_fingerprint_of,
     charted,
@@ -44,6 +49,8 @@ FEED_WINDOW = 50
 # The top-level changelog's newest events; the month files hold every one.
 CHANGELOG_WINDOW = 1000
 CONTENTS_KEPT = 10_000
+# From this many guide pages on, charts are drawn in other processes too.
+PARALLEL_CHARTS = 64
 MANIFEST = ".compfeed-publish.json"
 # Raised when page templates or charts change, so that old pages are redrawn.
 PAGES_VERSION = 2
@@ -155,10 +162,8 @@ def _render(
         yield "index.html", render_index(index, base_url).encode("utf-8")
         live = {guide.id: is_live for guide, _, is_live in index}
         del index
-        for guide in store.guides_changed_after(session, since.version_id):
-            yield from _guide_files(
-                session, guide, live.get(guide.id, False), base_url, since.charts
-            )
+        guides = store.guides_changed_after(session, since.version_id)
+        yield from _guide_pages(session, guides, live, base_url, since.charts)
     manifest = {
         **settings,
         "last_version_id": last_version,
@@ -190,9 +195,54 @@ def _feed_title(path: str) -> str:
     return f"compfeed: {name} guide changes, all companies"
 
 
+def _guide_pages(
+    session: Session,
+    guides: list[Guide],
+    live: dict[int, bool],
+    base_url: str,
+    charts: Path | None,
+) -> Iterator[tuple[str, bytes]]:
+    """Each guide's page and, when its figures moved, its chart. Charts cost most of
+    a publish after a quarter: when there are many, processes draw them (one per
+    core) while this one renders the pages, and they are taken back in order, a
+    bounded number ahead."""
+    workers = os.cpu_count() or 1
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1 and len(guides) >= PARALLEL_CHARTS:
+            methods = multiprocessing.get_all_start_methods()
+            # Never fork: the parent may be running Prefect's threads. (So a script
+            # that publishes must guard its main module, as multiprocessing wants.)
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, multiprocessing.get_context(method))
+            )
+        pending: deque[tuple[str, Future[bytes]]] = deque()
+        for guide in guides:
+            page, chart = _guide_files(
+                session, guide, live.get(guide.id, False), base_url, charts
+            )
+            yield page
+            if chart is None:
+                continue
+            name, series, fingerprint = chart
+            if pool is None:
+                yield name, render_chart(series, fingerprint)
+                continue
+            pending.append((name, pool.submit(render_chart, series, fingerprint)))
+            while len(pending) > 4 * workers:
+                name, drawing = pending.popleft()
+                yield name, drawing.result()
+        while pending:
+            name, drawing = pending.popleft()
+            yield name, drawing.result()
+
+
 def _guide_files(
     session: Session, guide: Guide, live: bool, base_url: str, charts: Path | None
-) -> Iterator[tuple[str, bytes]]:
+) -> tuple[tuple[str, bytes], tuple[str, list[Series], str] | None]:
+    """A guide's page, and its chart to draw (None when there is none or it is
+    already drawn)."""
     versions = store.history(session, guide.company, guide.role)
     by_version = store.changes_of(session, [v.id for v in versions])
     # The comparison in force: that of the latest version that has one.
@@ -202,14 +252,15 @@ def _guide_files(
     series = series_of(versions)
     chart = charted(series)
     page = render_guide_page(guide, versions, changes, live, chart, base_url)
-    yield f"{folder}index.html", page.encode("utf-8")
+    to_draw = None
     if chart:
         # Drawing costs about 25 ms a region, so only guides with a history get one,
         # and a chart whose figures did not move (a review) is not drawn again.
         fingerprint = chart_fingerprint(series)
         drawn = None if charts is None else charts / folder / "chart.svg"
         if drawn is None or chart_fingerprint_of(drawn) != fingerprint:
-            yield f"{folder}chart.svg", render_chart(series, fingerprint)
+            to_draw = (f"{folder}chart.svg", series, fingerprint)
+    return (f"{folder}index.html", page.encode("utf-8")), to_draw
 
 
 def _read_manifest(out: Path) -> dict[str, Any]:

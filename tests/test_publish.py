@@ -259,6 +259,17 @@ def test_publishing_after_each_run_equals_publishing_once(
     assert tree(out) == tree(fresh)
 
 
+def test_charts_drawn_in_other_processes_are_the_same(
+    history: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(history, tmp_path / "here", BASE)
+    monkeypatch.setattr(flows.publish, "PARALLEL_CHARTS", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    publish(history, tmp_path / "pool", BASE)
+    assert tree(tmp_path / "here") == tree(tmp_path / "pool")
+    assert "guides/acme/data-engineer/chart.svg" in tree(tmp_path / "pool")
+
+
 def test_the_top_changelog_keeps_the_newest_and_months_keep_all(
     history: Engine, tmp_path: Path
 ) -> None:
