@@ -316,13 +316,14 @@ class Ingest:
                 self.root,
             )
             return []
-        present = {item.source for item in scanned}
-        claimed = {item.guide for item in scanned if item.guide}
-        claimed |= {item.result.guide for item in scanned if item.result.guide}
+        # What each file claims now; a file that could not be read claims nothing,
+        # and keeps its guide until it is fixed or removed.
+        claims = {item.source: item.guide or item.result.guide for item in scanned}
+        claimed = {guide for guide in claims.values() if guide}
         gone = [
             known
             for path, known in sorted(self.known.items())
-            if path not in present
+            if (path not in claims or claims[path] not in (None, known.guide))
             and known.guide not in claimed
             and self.wanted(known.guide)
         ]

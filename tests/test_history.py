@@ -114,6 +114,27 @@ def test_a_moved_file_is_the_same_guide(
         assert session.scalars(select(Source.path)).all() == ["moved/acme-de.md"]
 
 
+def test_a_file_that_now_claims_another_guide_retires_the_first(
+    write_guide: WriteGuide, seeds: Path, engine: Engine
+) -> None:
+    path = write_guide()
+    ingest(seeds, engine)
+    write_guide(role="ml-engineer")  # the same file
+    results = ingest(seeds, engine, T2)
+    assert outcomes(results) == {"ingested": 2}  # the new guide and the tombstone
+    with Session(engine) as session:
+        kinds = session.execute(
+            select(Guide.role, Version.kind).join(Version.guide).order_by(Version.id)
+        ).all()
+        assert [tuple(row) for row in kinds] == [
+            ("data-engineer", "new"),
+            ("ml-engineer", "new"),
+            ("data-engineer", "retired"),
+        ]
+        sources = session.scalars(select(Source.path)).all()
+        assert sources == [path.relative_to(seeds).as_posix()]
+
+
 def test_a_deleted_guide_is_retired_and_restored(
     write_guide: WriteGuide, seeds: Path, engine: Engine, tmp_path: Path
 ) -> None:
