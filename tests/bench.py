@@ -4,9 +4,11 @@
 
 Writes a corpus shaped like the real guides (``tests.corpus``), then measures, on each
 database: a full first ingest, a re-run with nothing changed, a run with 1% of the
-files changed, a next-quarter run and a publish through the plain functions
-(``flows.ingest.ingest_folder``, ``flows.publish.publish``); publish over 100,000
-stored events; Prefect's start-up (a flow run on an empty folder, with a temporary
+files changed, a next-quarter run and a publish of everything through the plain
+functions (``flows.ingest.ingest_folder``, ``flows.publish.publish``); then, with the
+history grown to 100,000 events, a publish of those, one with nothing new, and a 1%
+change ingested and published; on PostgreSQL, the database server's CPU time per
+step; Prefect's start-up (a flow run on an empty folder, with a temporary
 Prefect server as ``compfeed run`` uses); and ``compfeed run`` on the shipped seeds
 with nothing changed, cold and warm. The same steps run through the Prefect flows
 (``flows.pipeline``) too: by default the first ingest, the re-run and publish on
