@@ -25,16 +25,36 @@ from tests.test_workers import history_of
 
 RUN = textwrap.dedent(
     """
-    import sys
+    import itertools, os, signal, sys
     from datetime import UTC, datetime
     from pathlib import Path
+    from db import store
     from db.connect import make_engine
     from db.migrate import upgrade
     from flows.discover import discover
-    from flows.ingest import ingest_folder
+    from flows.ingest import Ingest, ingest_folder
     from flows.publish import publish
 
     root, url, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    # Where this run kills itself: the Nth time a version is added (its transaction
+    # still open), a guide is committed, or a published file is renamed into place.
+    point, nth = sys.argv[4].split(":")
+    calls = itertools.count(1)
+
+    def dying(original):
+        def call(*args, **kwargs):
+            value = original(*args, **kwargs)
+            if next(calls) == int(nth):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return value
+        return call
+
+    if point == "adding":
+        store.append_version = dying(store.append_version)
+    elif point == "committed":
+        Ingest._store_with_retry = dying(Ingest._store_with_retry)
+    elif point == "renamed":
+        Path.replace = dying(Path.replace)
     engine = make_engine(url)
     upgrade(engine)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -45,9 +65,12 @@ RUN = textwrap.dedent(
 
 
 def stored(engine: Engine) -> int:
-    # Read without the write lock, or the count would wait for the run to finish.
     with Session(reading(engine)) as session:
         return session.scalar(select(func.count()).select_from(Version)) or 0
+
+
+# Each run is killed at its point, and the next starts from what the last one left.
+KILLED_AT = ("adding:1", "committed:1", "adding:50", "committed:100", "renamed:2")
 
 
 def test_a_run_killed_at_any_point_ends_as_an_uninterrupted_run(
@@ -56,21 +79,15 @@ def test_a_run_killed_at_any_point_ends_as_an_uninterrupted_run(
     out = tmp_path / "public"
     command = [sys.executable, "-c", RUN, str(real_guides), database_url, str(out)]
     seen = []
-    # Killed while starting, then after the first, the hundredth and the 200th
-    # guide was stored: each time the next run starts from what the last one left.
-    for threshold in (None, 1, 100, 200):
-        process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        if threshold is None:
-            time.sleep(0.5)
-        else:
-            while stored(engine) < threshold and time.monotonic() < deadline:
-                time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    for point in KILLED_AT:
+        killed = subprocess.run([*command, point], cwd=ROOT, capture_output=True)
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr.decode())
         seen.append(stored(engine))
-    assert any(0 < n < 224 for n in seen), seen
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=300)
+    # Nothing half-written: each kill left exactly the guides committed before it.
+    assert seen == [0, 1, 50, 150, 224], seen
+    finished = subprocess.run(
+        [*command, "none:0"], cwd=ROOT, capture_output=True, timeout=300
+    )
     assert finished.returncode == 0, finished.stderr.decode()
 
     reference = make_engine(f"sqlite:///{tmp_path / 'reference.sqlite3'}")

@@ -154,6 +154,12 @@ def runs(env: dict[str, str]) -> list[Run]:
         engine.dispose()
 
 
+def flow_run_state(env: dict[str, str], flow_run_id: str | None) -> str:
+    answer = httpx.get(f"{env['PREFECT_API_URL']}/flow_runs/{flow_run_id}", timeout=5)
+    answer.raise_for_status()
+    return str(answer.json()["state"]["type"])
+
+
 def compfeed(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "flows.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
@@ -169,6 +175,12 @@ def test_a_scheduled_run_fires_and_completes(served: dict[str, str]) -> None:
     first = finished[0]
     assert first.flow_run_id is not None
     assert first.counts["ingested"] == 2
+    # The run's record is closed when ingest ends; the flow run then publishes.
+    wait_for(
+        lambda: flow_run_state(served, first.flow_run_id) == "COMPLETED",
+        60,
+        "the scheduled flow run to complete",
+    )
     feed = Path(served["root"]) / "public" / "feed.xml"
     assert not feedparser.parse(feed.read_bytes()).bozo
 
