@@ -102,16 +102,13 @@ def run(
 ) -> None:
     """Ingest, version, compare and publish: the whole job, as one Prefect flow run."""
     settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
-    from flows.pipeline import run_flow
-
     report = _in_flow(
-        lambda: run_flow(
-            force=force,
-            seeds=str(settings.seeds),
-            out=str(settings.out),
-            base_url=settings.base_url,
-            feed_window=feed_window,
-        )
+        "run_flow",
+        force=force,
+        seeds=str(settings.seeds),
+        out=str(settings.out),
+        base_url=settings.base_url,
+        feed_window=feed_window,
     )
     _summarise(report)
 
@@ -122,9 +119,7 @@ def ingest(
 ) -> None:
     """Ingest the seeds folder into the history, without publishing."""
     settings = _settings(seeds, database_url, need_seeds=True)
-    from flows.pipeline import ingest_flow
-
-    _summarise(_in_flow(lambda: ingest_flow(force=force, seeds=str(settings.seeds))))
+    _summarise(_in_flow("ingest_flow", force=force, seeds=str(settings.seeds)))
 
 
 @app.command()
@@ -136,15 +131,12 @@ def publish(
 ) -> None:
     """Write the feeds, changelog and guide pages from the stored history."""
     settings = _settings(database_url=database_url, out=out, base_url=base_url)
-    from flows.pipeline import publish_flow
-
     _summarise(
         _in_flow(
-            lambda: publish_flow(
-                out=str(settings.out),
-                base_url=settings.base_url,
-                feed_window=feed_window,
-            )
+            "publish_flow",
+            out=str(settings.out),
+            base_url=settings.base_url,
+            feed_window=feed_window,
         )
     )
 
@@ -233,29 +225,31 @@ def watch(
     """Run the main job whenever files in the seeds folder settle, until stopped."""
     import watchfiles
 
+    from flows import localserver
+
     settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
-    from flows.pipeline import run_flow
 
     def once() -> None:
         report = _in_flow(
-            lambda: run_flow(
-                seeds=str(settings.seeds),
-                out=str(settings.out),
-                base_url=settings.base_url,
-            )
+            "run_flow",
+            seeds=str(settings.seeds),
+            out=str(settings.out),
+            base_url=settings.base_url,
         )
         # Rejected files were reported; keep watching.
         with contextlib.suppress(typer.Exit):
             _summarise(report)
 
-    once()
-    typer.echo(f"watching {settings.seeds} (Ctrl-C to stop)")
-    for changes in watchfiles.watch(
-        settings.seeds, debounce=int(debounce * 1000), raise_interrupt=False
-    ):
-        names = sorted({Path(path).name for _, path in changes})
-        typer.echo(f"changed: {', '.join(names)}")
+    # One temporary Prefect server, when one is needed, for every run while watching.
+    with localserver.started() as server, localserver.serving(server):
         once()
+        typer.echo(f"watching {settings.seeds} (Ctrl-C to stop)")
+        for changes in watchfiles.watch(
+            settings.seeds, debounce=int(debounce * 1000), raise_interrupt=False
+        ):
+            names = sorted({Path(path).name for _, path in changes})
+            typer.echo(f"changed: {', '.join(names)}")
+            once()
 
 
 @app.command()
@@ -352,7 +346,7 @@ def history(
             v["source_path"],
             ", ".join(v["changed_fields"]),
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -503,7 +497,7 @@ def _print_qoq(
 ) -> None:
     from flows.views import amount
 
-    console = Console()
+    console = _console()
     if quarter is None:
         console.print("no quarter-over-quarter changes stored")
         return
@@ -543,6 +537,12 @@ def _median(figure: dict[str, Any]) -> str:
     return f"{figure['median_pct']:+.2f}% ({figure['guides']} guide(s))"
 
 
+def _console() -> Console:
+    """Rich's console; away from a terminal, tables are as wide as their content
+    rather than wrapped to 80 columns, so piped output stays one row per line."""
+    return Console() if sys.stdout.isatty() else Console(width=1000)
+
+
 def _print_version(v: dict[str, Any]) -> None:
     from flows.views import span
 
@@ -561,7 +561,7 @@ def _print_version(v: dict[str, Any]) -> None:
             bonus,
             span(r, "total_comp"),
         )
-    Console().print(table)
+    _console().print(table)
 
 
 def _settings(
@@ -624,21 +624,34 @@ def _versions(session: Any, guide: str) -> list[Any]:
     return versions
 
 
-def _in_flow(call: Callable[[], RunReport]) -> RunReport:
-    """Run a flow locally: the compfeed loggers at INFO, no heartbeat thread."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+def _in_flow(flow_name: str, **parameters: Any) -> RunReport:
+    """Run one of the pipeline's flows locally: the compfeed loggers at INFO, no
+    heartbeat thread, and a temporary Prefect server when none is configured."""
+    from flows import localserver
 
-    from flows import progress
+    # Started before Prefect and the pipeline are imported, to come up meanwhile.
+    with localserver.started() as server:
+        from prefect.settings import (
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            temporary_settings,
+        )
 
-    for name in ("flows", "db"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    # A progress bar for a person at a terminal; none in logs or pipes.
-    bar = progress.rich_bar() if sys.stderr.isatty() else contextlib.nullcontext()
-    # The heartbeat marks crashed runs of deployments; a local call costs a second
-    # waiting for its thread to stop, and gains nothing.
-    with bar, temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        from flows import pipeline, progress
+
+        for name in ("flows", "db"):
+            logging.getLogger(name).setLevel(logging.INFO)
+        # A progress bar for a person at a terminal; none in logs or pipes.
+        bar = progress.rich_bar() if sys.stderr.isatty() else contextlib.nullcontext()
+        flow: Callable[..., RunReport] = getattr(pipeline, flow_name)
+        # The heartbeat marks crashed runs of deployments; a local call costs a
+        # second waiting for its thread to stop, and gains nothing.
         try:
-            return call()
+            with (
+                localserver.serving(server),
+                bar,
+                temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+            ):
+                return flow(**parameters)
         except Exception as exc:
             _fail(f"{type(exc).__name__}: {exc}")
 

@@ -1,0 +1,160 @@
+"""Prefect's temporary local server for one CLI run, started before anything else.
+
+With no Prefect server configured, Prefect starts a temporary one at the first flow
+call: after compfeed has imported Prefect and its pipeline (about 2.5 s here), and then
+waits for the server to import and start (about 4 s). Started first, on the other core,
+the server comes up while the pipeline is imported, which takes about a third off every
+local run. It is the server Prefect would start: the same app, command and settings.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# What Prefect's own temporary server is started with (prefect.server.api.server,
+# SubprocessASGIServer); the ephemeral flag runs only the services a single run needs.
+_SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+}
+_PORT_TAKEN = 3  # uvicorn's exit status when it cannot bind
+
+
+class LocalServer:
+    """A temporary Prefect API server in a subprocess, on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self._start()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def _start(self) -> None:
+        spec = importlib.util.find_spec("prefect")
+        assert spec is not None and spec.origin is not None
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        command = [
+            *(sys.executable, "-m", "uvicorn", "--factory"),
+            *("--app-dir", str(Path(spec.origin).parent.parent)),
+            "prefect.server.api.server:create_app",
+            *("--host", "127.0.0.1", "--port", str(self.port)),
+            *("--log-level", "error", "--lifespan", "on"),
+        ]
+        self.process = subprocess.Popen(command, env=os.environ | _SERVER_ENV)
+
+    def wait_until_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            status = self.process.poll()
+            if status == _PORT_TAKEN:  # another process took the port meanwhile
+                self._start()
+                continue
+            if status is not None:
+                raise RuntimeError(
+                    f"the temporary Prefect server exited with status {status}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.05)
+        raise RuntimeError(
+            f"the temporary Prefect server did not answer within {timeout:.0f} s"
+        )
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+_active: list[LocalServer] = []  # the server flows of this process use now
+
+
+@contextmanager
+def started() -> Iterator[LocalServer | None]:
+    """A server started now and stopped at the end, unless one serves already or a
+    Prefect API is named: in the environment, or in settings once Prefect is
+    imported. A profile that names one is only known after the import (``serving``
+    then stops this server)."""
+    server = None
+    if not _active and not os.environ.get("PREFECT_API_URL"):
+        if "prefect.settings" in sys.modules:
+            from prefect.settings import PREFECT_API_URL
+
+            named = bool(PREFECT_API_URL.value())
+        else:
+            named = False
+        server = None if named else LocalServer()
+    try:
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@contextmanager
+def serving(server: LocalServer | None) -> Iterator[None]:
+    """Flow runs in this block use ``server`` once it answers, or the configured
+    Prefect API."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    if server is None:
+        yield
+        return
+    try:
+        # A profile may name a server, or forbid temporary ones: Prefect decides.
+        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+            server.stop()
+            yield
+            return
+        server.wait_until_healthy(
+            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        )
+        _active.append(server)
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            try:
+                yield
+            finally:
+                _flush()
+    finally:
+        if server in _active:
+            _active.remove(server)
+
+
+def _flush() -> None:
+    """Send the run's logs and events before the server goes: otherwise Prefect's
+    workers retry against a closed port while the process exits."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
