@@ -34,6 +34,12 @@ def is_current(engine: Engine, config: Config | None = None) -> bool:
     return set(current) == set(heads)
 
 
+def has_history(engine: Engine) -> bool:
+    """Whether compfeed's migrations were ever applied to this database."""
+    with reading(engine).connect() as connection:
+        return bool(MigrationContext.configure(connection).get_current_heads())
+
+
 def upgrade(engine: Engine) -> None:
     """Apply every migration not yet applied; a no-op on an up-to-date database."""
     config = alembic_config()

@@ -88,7 +88,21 @@ Force = Annotated[
     typer.Option("--force", help="Re-read every file, even those whose bytes match."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-GuideKey = Annotated[str, typer.Argument(help="The guide, as COMPANY/ROLE.")]
+
+
+def _guide_key(value: str) -> str:
+    company, slash, role = value.partition("/")
+    if not (company and slash and role) or "/" in role:
+        raise typer.BadParameter(
+            f"{value!r}: give the guide as COMPANY/ROLE, "
+            "such as twilio/senior-software-engineer"
+        )
+    return value
+
+
+GuideKey = Annotated[
+    str, typer.Argument(help="The guide, as COMPANY/ROLE.", callback=_guide_key)
+]
 
 
 @app.command()
@@ -110,7 +124,7 @@ def run(
         base_url=settings.base_url,
         feed_window=feed_window,
     )
-    _summarise(report)
+    _summarise(report, publishing=True)
 
 
 @app.command()
@@ -137,7 +151,8 @@ def publish(
             out=str(settings.out),
             base_url=settings.base_url,
             feed_window=feed_window,
-        )
+        ),
+        publishing=True,
     )
 
 
@@ -161,14 +176,24 @@ def serve_feed(
 
 
 @app.command("serve")
-def serve_deployment(seeds: Seeds = None, database_url: DatabaseUrl = None) -> None:
+def serve_deployment(
+    seeds: Seeds = None,
+    database_url: DatabaseUrl = None,
+    out: Out = None,
+    base_url: BaseUrl = None,
+    feed_window: FeedWindow = None,
+) -> None:
     """Serve the scheduled deployment until stopped (COMPFEED_SCHEDULE: a cron line in
     UTC, default hourly, or seconds between runs). Needs a Prefect server."""
-    _settings(seeds, database_url, need_seeds=True)
+    settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
     from flows import deploy
 
-    if seeds is not None:
-        os.environ["COMPFEED_SEEDS"] = str(seeds)
+    # The served runs read their settings from this process's environment.
+    os.environ["COMPFEED_SEEDS"] = str(settings.seeds)
+    os.environ["COMPFEED_OUT"] = str(settings.out)
+    os.environ["COMPFEED_BASE_URL"] = settings.base_url
+    if feed_window is not None:
+        os.environ["COMPFEED_FEED_WINDOW"] = str(feed_window)
     try:
         deploy.serve()
     except deploy.NoServer as exc:
@@ -221,6 +246,7 @@ def watch(
     database_url: DatabaseUrl = None,
     out: Out = None,
     base_url: BaseUrl = None,
+    feed_window: FeedWindow = None,
 ) -> None:
     """Run the main job whenever files in the seeds folder settle, until stopped."""
     import watchfiles
@@ -235,10 +261,11 @@ def watch(
             seeds=str(settings.seeds),
             out=str(settings.out),
             base_url=settings.base_url,
+            feed_window=feed_window,
         )
         # Rejected files were reported; keep watching.
         with contextlib.suppress(typer.Exit):
-            _summarise(report)
+            _summarise(report, publishing=True)
 
     # One temporary Prefect server, when one is needed, for every run while watching.
     with localserver.started() as server, localserver.serving(server):
@@ -368,9 +395,13 @@ def diff(
         versions = {v.number: v for v in _versions(session, guide)}
         new = max(versions) if new is None else new
         old = new - 1 if old is None else old
-        if old not in versions or new not in versions:
+        if len(versions) == 1 and (old, new) == (0, 1):
+            _fail(f"{guide} has only version 1: nothing to compare it with", 2)
+        missing = [n for n in (old, new) if n not in versions]
+        if missing:
             _fail(
-                f"{guide} has versions 1 to {max(versions)}; no version {old} or {new}",
+                f"{guide} has versions 1 to {max(versions)}; "
+                + " and ".join(f"no version {n}" for n in dict.fromkeys(missing)),
                 2,
             )
         changes = views.diff_versions(versions[old], versions[new])
@@ -407,6 +438,8 @@ def runs(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
+    if not data:
+        typer.echo("no runs recorded yet")
     for run in data:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(run["counts"].items()))
         typer.echo(
@@ -580,20 +613,40 @@ def _settings(
     return settings
 
 
-def _open_database(url: str) -> Engine:
-    """An engine on an up-to-date schema, or a clear error before any work starts."""
+URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+
+
+def _open_database(url: str, create: bool = True) -> Engine:
+    """An engine on an up-to-date schema, or a clear error before any work starts.
+    Without ``create``, a database that holds no compfeed history is refused rather
+    than given compfeed's tables (the commands that only read never write)."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     from db.connect import make_engine, reason, redacted, wait_until_reachable
-    from db.migrate import upgrade
+    from db.migrate import has_history, upgrade
 
+    nothing = f"no compfeed history in {redacted(url)} yet (compfeed run writes it)"
     try:
+        parsed = make_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if not create and is_sqlite and not Path(parsed.database or "").is_file():
+            _fail(nothing)
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError):
         # The parser's own message would repeat the URL, password and all.
-        _fail(f"not a database URL: {redacted(url)}", 2)
+        _fail(f"not a database URL: {redacted(url)} (give {URL_FORMS})", 2)
+    except ImportError as exc:
+        _fail(
+            f"cannot use the database {redacted(url)}: its driver is not installed "
+            f"({exc}); compfeed takes {URL_FORMS}",
+            2,
+        )
     try:
         wait_until_reachable(engine)
+        if not create and not has_history(engine):
+            engine.dispose()
+            _fail(nothing)
         upgrade(engine)
     except DBAPIError as exc:
         _fail(f"cannot use the database {redacted(url)}: {reason(exc)}")
@@ -606,7 +659,8 @@ def _session(database_url: str | None) -> Iterator[Any]:
 
     from db.connect import reading
 
-    engine = _open_database(Settings.load(database_url=database_url).database_url)
+    url = Settings.load(database_url=database_url).database_url
+    engine = _open_database(url, create=False)
     try:
         with Session(reading(engine)) as session:
             yield session
@@ -656,7 +710,7 @@ def _in_flow(flow_name: str, **parameters: Any) -> RunReport:
             _fail(f"{type(exc).__name__}: {exc}")
 
 
-def _summarise(report: RunReport) -> None:
+def _summarise(report: RunReport, publishing: bool = False) -> None:
     for result in report.results:
         _echo_verdict(result, verbose=False)
     if report.results:
@@ -670,6 +724,8 @@ def _summarise(report: RunReport) -> None:
             f"{report.count(Outcome.REJECTED)} rejected"
         )
     changed = [w for w in report.published if w.changed]
+    if publishing and not report.published:
+        typer.echo("published nothing: no new version or event since the last publish")
     if report.published:
         typer.echo(
             f"published {len(changed)} changed file(s) of {len(report.published)}"

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +38,7 @@ class LocalServer:
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
         self._start()
 
     @property
@@ -56,7 +58,16 @@ class LocalServer:
             *("--host", "127.0.0.1", "--port", str(self.port)),
             *("--log-level", "error", "--lifespan", "on"),
         ]
-        self.process = subprocess.Popen(command, env=os.environ | _SERVER_ENV)
+        # Its output is kept aside: it matters only when it fails to start, and its
+        # services may log a cancelled flush when it is stopped at the end.
+        self.output.seek(0)
+        self.output.truncate()
+        self.process = subprocess.Popen(
+            command,
+            env=os.environ | _SERVER_ENV,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_until_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -68,7 +79,8 @@ class LocalServer:
                 continue
             if status is not None:
                 raise RuntimeError(
-                    f"the temporary Prefect server exited with status {status}"
+                    f"the temporary Prefect server exited with status {status}: "
+                    + self._last_words()
                 )
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=1):
@@ -76,12 +88,19 @@ class LocalServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.05)
         raise RuntimeError(
-            f"the temporary Prefect server did not answer within {timeout:.0f} s"
+            f"the temporary Prefect server did not answer within {timeout:.0f} s: "
+            + self._last_words()
         )
+
+    def _last_words(self) -> str:
+        self.output.seek(0)
+        lines = self.output.read().decode("utf-8", "replace").strip().splitlines()
+        return " / ".join(lines[-3:]) or "it printed nothing"
 
     def stop(self) -> None:
         if self.process is None:
             return
+        self.output.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=5)

@@ -149,4 +149,7 @@ def test_a_malformed_url_never_shows_its_password(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert done.stderr.strip() == "Error: not a database URL: postgresql://…"
+    assert done.stderr.strip() == (
+        "Error: not a database URL: postgresql://… (give sqlite:///PATH or "
+        "postgresql+psycopg://USER@HOST:PORT/DATABASE)"
+    )

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, create_engine, inspect, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -359,6 +359,49 @@ def test_history_diff_and_as_of(
     assert "  compensation[Berlin].base_high: 90000 -> 94500" in text
     missing = runner.invoke(app, ["diff", "acme/data-engineer", "1", "9", *db])
     assert missing.exit_code == 2
+    assert "has versions 1 to 2; no version 9" in missing.stderr
+    unknown = runner.invoke(app, ["history", "acme", *db])
+    assert unknown.exit_code == 2
+    assert "give the guide as COMPANY/ROLE" in unknown.stderr
+
+
+def test_diff_of_a_single_version_says_so(
+    write_guide: WriteGuide, seeds: Path, engine: Engine, database_url: str
+) -> None:
+    write_guide()
+    ingest(seeds, engine, T1)
+    result = runner.invoke(
+        app, ["diff", "acme/data-engineer", "--database-url", database_url]
+    )
+    assert result.exit_code == 2
+    assert "has only version 1: nothing to compare it with" in result.stderr
+
+
+def test_commands_that_read_never_create_a_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    # An empty database (a new SQLite path, a fresh PostgreSQL database) stays empty.
+    for command in (["runs"], ["qoq"], ["history", "acme/data-engineer"]):
+        result = runner.invoke(app, [*command, "--database-url", database_url])
+        assert result.exit_code == 1, result.output
+        assert "no compfeed history in" in result.stderr
+    if database_url.startswith("sqlite"):
+        assert not (tmp_path / "compfeed.sqlite3").exists()
+    else:
+        engine = create_engine(database_url)
+        with engine.connect() as connection:
+            assert not inspect(connection).get_table_names()
+        engine.dispose()
+
+
+def test_a_database_without_its_driver_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["runs", "--database-url", "mysql://u:pw@h/db"])
+    assert result.exit_code == 2
+    assert "its driver is not installed" in result.stderr
+    assert "pw" not in result.stderr
+    empty = runner.invoke(app, ["runs", "--database-url", "postgres://u@h/db"])
+    assert empty.exit_code == 2
+    assert "postgresql+psycopg://" in empty.stderr
 
 
 def test_qoq_reports_changes_and_medians(
