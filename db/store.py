@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, Subquery, delete, func, insert, select
+from sqlalchemy import (
+    Engine,
+    Subquery,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from db.connect import reading
 from db.schema import (
+    Base,
     CompRow,
     Event,
     Guide,
@@ -146,6 +156,46 @@ def latest_version(session: Session, guide_id: int) -> Version | None:
     ).first()
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A guide as stored: its id and its latest version (None before the first)."""
+
+    guide_id: int
+    current: Version | None
+
+
+def stored_guides(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Stored]:
+    """The stored guides among ``keys`` (company, role), each with its latest
+    version and that version's snapshot: three statements for a whole batch."""
+    if not keys:
+        return {}
+    ids = {
+        (company, role): guide_id
+        for guide_id, company, role in session.execute(
+            select(Guide.id, Guide.company, Guide.role).where(
+                tuple_(Guide.company, Guide.role).in_(list(keys))
+            )
+        )
+    }
+    latest = _latest_numbers()
+    current = {
+        version.guide_id: version
+        for version in session.scalars(
+            select(Version)
+            .join(
+                latest,
+                (latest.c.guide_id == Version.guide_id)
+                & (latest.c.number == Version.number),
+            )
+            .where(Version.guide_id.in_(list(ids.values())))
+            .options(selectinload(Version.snapshot))
+        )
+    }
+    return {key: Stored(id_, current.get(id_)) for key, id_ in ids.items()}
+
+
 def baseline_for(
     session: Session, guide_id: int, quarter: str, retired: str
 ) -> Version | None:
@@ -166,81 +216,159 @@ def baseline_for(
     ).first()
 
 
-def append_version(session: Session, new: NewVersion) -> Version:
-    """Append a version with its snapshot (stored once per content), its
-    quarter-over-quarter changes against ``new.baseline``, its event, and the guide's
-    source file. The unique constraints refuse a duplicate written by a concurrent run.
+def append_version(session: Session, new: NewVersion) -> int:
+    """Append one version; see ``append_versions``. Its id."""
+    return append_versions(session, [new])[0]
+
+
+def append_versions(session: Session, news: Sequence[NewVersion]) -> list[int]:
+    """Append versions of distinct guides, each with its snapshot (stored once per
+    content), its quarter-over-quarter changes against its baseline, its event, and
+    the guide's source file; the ids of the versions, in order.
+
+    A statement per table for the whole batch rather than a dozen per guide. The
+    unique constraints refuse a duplicate written by a concurrent run.
     """
-    guide_id = new.guide_id
-    if guide_id is None:
-        guide = Guide(company=new.company, role=new.role, first_seen_at=new.ingested_at)
-        session.add(guide)
-        session.flush()
-        guide_id = guide.id
-    snapshot = _snapshot(session, guide_id, new.content)
-    version = Version(
-        guide_id=guide_id,
-        number=new.number,
-        kind=new.kind,
-        snapshot_id=snapshot.id,
-        changed_fields=new.changed_fields,
-        ingested_at=new.ingested_at,
-        source_path=new.source_path,
-        source_sha256=new.source.sha256 if new.source else None,
-        flow_run_id=new.flow_run_id,
-        run_id=new.run_id,
+    if not news:
+        return []
+    guide_ids = _guide_ids(session, news)
+    snapshot_ids = _snapshot_ids(session, guide_ids, [new.content for new in news])
+    version_ids = _inserted_ids(
+        session,
+        Version,
+        [
+            {
+                "guide_id": guide_id,
+                "number": new.number,
+                "kind": new.kind,
+                "snapshot_id": snapshot_id,
+                "changed_fields": new.changed_fields,
+                "ingested_at": new.ingested_at,
+                "source_path": new.source_path,
+                "source_sha256": new.source.sha256 if new.source else None,
+                "flow_run_id": new.flow_run_id,
+                "run_id": new.run_id,
+            }
+            for new, guide_id, snapshot_id in zip(
+                news, guide_ids, snapshot_ids, strict=True
+            )
+        ],
     )
-    session.add(version)
-    session.flush()
-    if new.baseline is not None and new.changes:
-        baseline = {
-            "version_id": version.id,
+    changes = [
+        {
+            "version_id": version_id,
             "baseline_version_id": new.baseline.id,
             "from_quarter": new.baseline.snapshot.salary_data_quarter,
             "to_quarter": new.content.salary_data_quarter,
         }
-        session.execute(insert(QoqChange), [baseline | c for c in new.changes])
-    if new.event is not None:
-        title, headline = new.event
-        session.add(
-            Event(
-                guide_id=guide_id,
-                version_id=version.id,
-                kind=new.kind,
-                occurred_at=new.ingested_at,
-                title=title,
-                headline=headline,
+        | change
+        for new, version_id in zip(news, version_ids, strict=True)
+        if new.baseline is not None
+        for change in new.changes
+    ]
+    if changes:
+        _insert(session, QoqChange, changes)
+    events = [
+        {
+            "guide_id": guide_id,
+            "version_id": version_id,
+            "kind": new.kind,
+            "occurred_at": new.ingested_at,
+            "review_due": None,
+            "title": new.event[0],
+            "headline": new.event[1],
+        }
+        for new, guide_id, version_id in zip(news, guide_ids, version_ids, strict=True)
+        if new.event is not None
+    ]
+    if events:
+        _insert(session, Event, events)
+    set_sources(
+        session,
+        [(guide_id, new.source) for new, guide_id in zip(news, guide_ids, strict=True)],
+    )
+    return version_ids
+
+
+def _inserted_ids(
+    session: Session, table: type[Base], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert ``rows`` in one statement; their new ids, in the rows' order."""
+    if not rows:
+        return []
+    column = table.__table__.c.id
+    statement = insert(_table(table)).returning(column, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
+
+
+def _table(mapped: type[Base]) -> Table:
+    return cast(Table, mapped.__table__)
+
+
+def _insert(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` in as few statements as the driver allows."""
+    # The table, not the mapped class: the ORM's bulk path sent PostgreSQL one
+    # statement per row here.
+    session.execute(insert(_table(table)), rows)
+
+
+def _guide_ids(session: Session, news: Sequence[NewVersion]) -> list[int]:
+    """Each version's guide id, creating the guides not stored yet."""
+    created = iter(
+        _inserted_ids(
+            session,
+            Guide,
+            [
+                {
+                    "company": new.company,
+                    "role": new.role,
+                    "first_seen_at": new.ingested_at,
+                }
+                for new in news
+                if new.guide_id is None
+            ],
+        )
+    )
+    return [next(created) if new.guide_id is None else new.guide_id for new in news]
+
+
+def _snapshot_ids(
+    session: Session, guide_ids: list[int], contents: list[Content]
+) -> list[int]:
+    """Each content's snapshot id: the guide's stored one, or a new one with its
+    regions' rows."""
+    stored = {
+        (guide_id, content_hash): snapshot_id
+        for snapshot_id, guide_id, content_hash in session.execute(
+            select(Snapshot.id, Snapshot.guide_id, Snapshot.content_hash).where(
+                Snapshot.guide_id.in_(guide_ids),
+                Snapshot.content_hash.in_([c.content_hash for c in contents]),
             )
         )
-    if new.source is not None:
-        set_source(session, guide_id, new.source)
-    else:
-        session.execute(delete(Source).where(Source.guide_id == guide_id))
-    session.flush()
-    return version
-
-
-def _snapshot(session: Session, guide_id: int, content: Content) -> Snapshot:
-    snapshot = session.scalars(
-        select(Snapshot).where(
-            Snapshot.guide_id == guide_id,
-            Snapshot.content_hash == content.content_hash,
-        )
-    ).first()
-    if snapshot is not None:
-        return snapshot
-    snapshot = Snapshot(guide_id=guide_id, **content.__dict__)
-    session.add(snapshot)
-    session.flush()
-    # One statement for all regions, not an ORM object each.
-    session.execute(
-        insert(CompRow),
-        [
-            {"snapshot_id": snapshot.id, "position": position, **_columns(region)}
-            for position, region in enumerate(content.frontmatter["compensation"])
-        ],
+    }
+    missing = [
+        (guide_id, content)
+        for guide_id, content in zip(guide_ids, contents, strict=True)
+        if (guide_id, content.content_hash) not in stored
+    ]
+    created = _inserted_ids(
+        session,
+        Snapshot,
+        [{"guide_id": guide_id, **content.__dict__} for guide_id, content in missing],
     )
-    return snapshot
+    rows = []
+    for (guide_id, content), snapshot_id in zip(missing, created, strict=True):
+        stored[guide_id, content.content_hash] = snapshot_id
+        rows += [
+            {"snapshot_id": snapshot_id, "position": position, **_columns(region)}
+            for position, region in enumerate(content.frontmatter["compensation"])
+        ]
+    if rows:
+        _insert(session, CompRow, rows)
+    return [
+        stored[guide_id, content.content_hash]
+        for guide_id, content in zip(guide_ids, contents, strict=True)
+    ]
 
 
 _COMP_COLUMNS = [c.key for c in CompRow.__table__.columns if c.key != "id"]
@@ -258,17 +386,30 @@ def _columns(region: dict[str, Any]) -> dict[str, Any]:
 
 def set_source(session: Session, guide_id: int, signature: FileSignature) -> None:
     """Record the file a guide is now read from, and that file's signature."""
+    set_sources(session, [(guide_id, signature)])
+
+
+def set_sources(
+    session: Session, sources: Sequence[tuple[int, FileSignature | None]]
+) -> None:
+    """Record the file each guide is now read from, or that it has none (None: its
+    file is gone). A path belongs to one guide: whoever held it before lets go."""
+    if not sources:
+        return
+    paths = [signature.path for _, signature in sources if signature is not None]
     session.execute(
         delete(Source).where(
-            (Source.path == signature.path) & (Source.guide_id != guide_id)
+            Source.guide_id.in_([guide_id for guide_id, _ in sources])
+            | Source.path.in_(paths)
         )
     )
-    source = session.scalars(select(Source).where(Source.guide_id == guide_id)).first()
-    if source is None:
-        session.add(Source(guide_id=guide_id, **signature.__dict__))
-    else:
-        source.path, source.sha256 = signature.path, signature.sha256
-        source.size, source.mtime_ns = signature.size, signature.mtime_ns
+    rows = [
+        {"guide_id": guide_id, **signature.__dict__}
+        for guide_id, signature in sources
+        if signature is not None
+    ]
+    if rows:
+        _insert(session, Source, rows)
 
 
 def start_run(
@@ -300,7 +441,7 @@ def finish_run(
     run = session.get_one(Run, run_id)
     run.finished_at, run.counts = finished_at, counts
     if files:
-        session.execute(insert(RunFile), [{"run_id": run_id, **file} for file in files])
+        _insert(session, RunFile, [{"run_id": run_id, **file} for file in files])
 
 
 def recent_runs(session: Session, last: int) -> list[Run]:
@@ -444,28 +585,20 @@ def _latest_numbers() -> Subquery:
     )
 
 
-def add_event(
-    session: Session,
-    guide_id: int,
-    version_id: int,
-    kind: str,
-    occurred_at: datetime,
-    title: str,
-    headline: str,
-    review_due: date | None = None,
-) -> None:
-    session.add(
-        Event(
-            guide_id=guide_id,
-            version_id=version_id,
-            kind=kind,
-            occurred_at=occurred_at,
-            review_due=review_due,
-            title=title,
-            headline=headline,
-        )
-    )
-    session.flush()
+@dataclass(frozen=True)
+class NewEvent:
+    guide_id: int
+    version_id: int
+    kind: str
+    occurred_at: datetime
+    title: str
+    headline: str
+    review_due: date | None = None
+
+
+def add_events(session: Session, events: Sequence[NewEvent]) -> None:
+    if events:
+        _insert(session, Event, [event.__dict__ for event in events])
 
 
 def overdue(session: Session, today: date, kind: str) -> list[Overdue]:

@@ -5,9 +5,10 @@
    wait in a spool file, so memory stays flat however large the folder.
 2. Conflicts: two files that claim the same guide are both refused, whatever their
    order, and the guide's history is left as it was.
-3. Write: each changed guide is stored in its own transaction, so one bad or failing
-   file never takes the rest of the batch with it. A concurrent run that stored the
-   same guide first makes this one look again, and write nothing if nothing is left.
+3. Write: the changed guides are stored a batch per transaction, a statement per
+   table for the whole batch. A concurrent run that stored one of its guides first
+   makes the batch go again one file at a time, each looking again at what is stored
+   and writing nothing if nothing is left.
 4. Retire: a guide whose file is gone gets a tombstone; its history stays. A live
    guide whose review date has passed gets one ``review_overdue`` event per due date.
 
@@ -54,6 +55,11 @@ from flows.verdict import FileResult, Outcome, Problem
 log = logging.getLogger(__name__)
 
 
+# Files written in one transaction: fewer commits, and a batch whose guides a
+# concurrent run wrote first is simply written again one file at a time.
+WRITE_BATCH = 250
+
+
 @dataclass
 class Scanned:
     """One file after the scan: its verdict so far and what the write step needs."""
@@ -63,6 +69,16 @@ class Scanned:
     signature: FileSignature | None = None  # set when the file was read
     guide: str | None = None  # the guide it claims, when known
     spooled: int | None = None  # where its parsed guide waits in the spool
+
+
+@dataclass
+class Decision:
+    """What one file changes: a version to append, or only the file it is read from
+    now (same content, another path or a newer modification time)."""
+
+    result: FileResult
+    source: tuple[int, FileSignature] | None = None
+    new: store.NewVersion | None = None
 
 
 class Spool:
@@ -204,17 +220,22 @@ class Ingest:
         for item in scanned:
             if item.guide in conflicts:
                 _refuse_conflict(item, conflicts[item.guide])
-            elif item.spooled is not None:
-                item.result = self._store_with_retry(item)
-            elif (
-                item.signature is not None and item.result.outcome == Outcome.UNCHANGED
-            ):
+        pending = [
+            item
+            for item in scanned
+            if item.guide not in conflicts
+            and (
+                item.spooled is not None
                 # Same bytes, newer modification time: remembered, to skip the read.
-                guide_id = self.known[item.source].guide_id
-                with self.sessions.begin() as session:
-                    store.set_source(session, guide_id, item.signature)
+                or (item.signature and item.result.outcome == Outcome.UNCHANGED)
+            )
+        ]
+        progress.current().advance(len(scanned) - len(pending))
+        for batch in batches(pending, WRITE_BATCH):
+            self._write_batch(batch)
+            progress.current().advance(len(batch))
+        for item in scanned:
             report(item.result)
-            progress.current().advance()
         stored = count_outcomes(item.result for item in scanned if item.result.kind)
         if stored:
             kinds = ", ".join(
@@ -222,24 +243,61 @@ class Ingest:
             )
             log.info("stored %d version(s): %s", stored["ingested"], kinds)
 
-    def _store_with_retry(self, item: Scanned) -> FileResult:
-        assert item.spooled is not None and item.signature is not None
-        parsed = self.spool.get(item.spooled)
+    def _write_batch(self, batch: list[Scanned]) -> None:
+        """A batch in one transaction; its files one at a time if a concurrent run
+        stored one of its guides first, each deciding again against what it wrote."""
         try:
             with self.sessions.begin() as session:
-                return self._store(session, parsed, item.signature)
+                results = self._store(session, batch)
         except IntegrityError:
-            # A concurrent run stored this guide first; decide again against it.
-            with self.sessions.begin() as session:
-                return self._store(session, parsed, item.signature)
+            results = [self._store_alone(item) for item in batch]
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
 
-    def _store(
-        self, session: Session, parsed: ParsedGuide, source: FileSignature
-    ) -> FileResult:
+    def _store_alone(self, item: Scanned) -> FileResult:
+        try:
+            with self.sessions.begin() as session:
+                return self._store(session, [item])[0]
+        except IntegrityError:
+            # Written meanwhile by a concurrent run: decide once more against it.
+            with self.sessions.begin() as session:
+                return self._store(session, [item])[0]
+
+    def _store(self, session: Session, batch: list[Scanned]) -> list[FileResult]:
+        """Decide what each file changes, against what is stored, and write it."""
+        guides = [
+            None if item.spooled is None else self.spool.get(item.spooled)
+            for item in batch
+        ]
+        stored = store.stored_guides(
+            session,
+            [(g.guide.company, g.guide.role) for g in guides if g is not None],
+        )
+        decisions = []
+        for item, parsed in zip(batch, guides, strict=True):
+            assert item.signature is not None
+            if parsed is None:
+                guide_id = self.known[item.source].guide_id
+                decisions.append(Decision(item.result, (guide_id, item.signature)))
+            else:
+                key = (parsed.guide.company, parsed.guide.role)
+                decisions.append(
+                    self._decide(session, parsed, item.signature, stored.get(key))
+                )
+        store.append_versions(session, [d.new for d in decisions if d.new])
+        store.set_sources(session, [d.source for d in decisions if d.source])
+        return [d.result for d in decisions]
+
+    def _decide(
+        self,
+        session: Session,
+        parsed: ParsedGuide,
+        source: FileSignature,
+        found: store.Stored | None,
+    ) -> Decision:
         guide = parsed.guide
         after = snapshot_of(guide, parsed.body)
-        found = store.find_guide(session, guide.company, guide.role)
-        current = None if found is None else store.latest_version(session, found.id)
+        current = None if found is None else found.current
         before = None if current is None else _snapshot_of(current)
         result = FileResult(
             parsed.path, Outcome.UNCHANGED, guide=guide.key, warnings=parsed.warnings
@@ -257,18 +315,25 @@ class Ingest:
                     guide.key,
                     current.source_path,
                 )
-            store.set_source(session, found.id, source)
-            return result
+            return Decision(result, (found.guide_id, source))
 
+        quarter = str(guide.salary_data_quarter)
         baseline, comparison = None, None
         if (
             found is not None
+            and current is not None
             and before is not None
             and before.figures_hash != after.figures_hash
         ):
-            baseline = store.baseline_for(
-                session, found.id, str(guide.salary_data_quarter), ChangeKind.RETIRED
-            )
+            if (
+                current.kind != ChangeKind.RETIRED
+                and current.snapshot.salary_data_quarter < quarter
+            ):
+                baseline = current  # the usual case, a quarter on: no query needed
+            else:
+                baseline = store.baseline_for(
+                    session, found.guide_id, quarter, ChangeKind.RETIRED
+                )
         if baseline is not None:
             comparison = compare(
                 Quarter.parse(baseline.snapshot.salary_data_quarter),
@@ -276,34 +341,31 @@ class Ingest:
                 guide.salary_data_quarter,
                 after.frontmatter["compensation"],
             )
-        version = store.append_version(
-            session,
-            store.NewVersion(
-                guide_id=None if found is None else found.id,
-                number=1 if current is None else current.number + 1,
-                company=guide.company,
-                role=guide.role,
-                kind=kind,
-                content=_content(after),
-                changed_fields=[] if before is None else changed_fields(before, after),
-                ingested_at=self.now,
-                source_path=source.path,
-                source=source,
-                flow_run_id=self.flow_run_id,
-                run_id=self.run_id,
-                baseline=baseline,
-                changes=[asdict(c) for c in comparison.changes] if comparison else (),
-                event=describe(kind, after, comparison),
-            ),
+        new = store.NewVersion(
+            guide_id=None if found is None else found.guide_id,
+            number=1 if current is None else current.number + 1,
+            company=guide.company,
+            role=guide.role,
+            kind=kind,
+            content=_content(after),
+            changed_fields=[] if before is None else changed_fields(before, after),
+            ingested_at=self.now,
+            source_path=source.path,
+            source=source,
+            flow_run_id=self.flow_run_id,
+            run_id=self.run_id,
+            baseline=baseline,
+            changes=[asdict(c) for c in comparison.changes] if comparison else (),
+            event=describe(kind, after, comparison),
         )
         result.outcome, result.kind, result.version = (
             Outcome.INGESTED,
             kind,
-            version.number,
+            new.number,
         )
         if comparison is not None:
             result.headline = headline(comparison)
-        return result
+        return Decision(result, new=new)
 
     # 4. Retire
 
@@ -344,64 +406,65 @@ class Ingest:
         if current is None or current.kind == ChangeKind.RETIRED:
             return None
         before = _snapshot_of(current)
-        version = store.append_version(
-            session,
-            store.NewVersion(
-                guide_id=known.guide_id,
-                number=current.number + 1,
-                company=known.guide.split("/")[0],
-                role=known.guide.split("/")[1],
-                kind=ChangeKind.RETIRED,
-                content=_content(before),
-                changed_fields=[],
-                ingested_at=self.now,
-                source_path=known.path,
-                source=None,
-                flow_run_id=self.flow_run_id,
-                run_id=self.run_id,
-                event=describe(ChangeKind.RETIRED, before, None, gone_from=known.path),
-            ),
+        tombstone = store.NewVersion(
+            guide_id=known.guide_id,
+            number=current.number + 1,
+            company=known.guide.split("/")[0],
+            role=known.guide.split("/")[1],
+            kind=ChangeKind.RETIRED,
+            content=_content(before),
+            changed_fields=[],
+            ingested_at=self.now,
+            source_path=known.path,
+            source=None,
+            flow_run_id=self.flow_run_id,
+            run_id=self.run_id,
+            event=describe(ChangeKind.RETIRED, before, None, gone_from=known.path),
         )
+        store.append_version(session, tombstone)
         shown = (self.root / known.path).as_posix()
         return FileResult(
             shown,
             Outcome.INGESTED,
             known.guide,
             kind=ChangeKind.RETIRED,
-            version=version.number,
+            version=tombstone.number,
         )
 
     def flag_overdue(self) -> int:
         """One ``review_overdue`` event per live guide and passed due date."""
         with self.sessions() as session:
             late = store.overdue(session, self.now.date(), ChangeKind.REVIEW_OVERDUE)
+        events = []
         for guide in late:
             data = guide.frontmatter
-            if not self.wanted(f"{data['company']}/{data['role']}"):
+            key = f"{data['company']}/{data['role']}"
+            if not self.wanted(key):
                 continue
-            title = title_of(guide.frontmatter)
-            quarter = guide.frontmatter["salary_data_quarter"]
-            try:
-                with self.sessions.begin() as session:
-                    store.add_event(
-                        session,
-                        guide.guide_id,
-                        guide.version_id,
-                        ChangeKind.REVIEW_OVERDUE,
-                        self.now,
-                        f"{title}: review overdue",
-                        f"the review due {guide.due} has not happened; "
-                        f"figures are for {quarter}",
-                        review_due=guide.due,
-                    )
-            except IntegrityError:
-                continue  # a concurrent run told it first
-            log.info(
-                "%s/%s: review overdue since %s",
-                data["company"],
-                data["role"],
-                guide.due,
+            events.append(
+                store.NewEvent(
+                    guide.guide_id,
+                    guide.version_id,
+                    ChangeKind.REVIEW_OVERDUE,
+                    self.now,
+                    f"{title_of(data)}: review overdue",
+                    f"the review due {guide.due} has not happened; "
+                    f"figures are for {data['salary_data_quarter']}",
+                    review_due=guide.due,
+                )
             )
+            log.info("%s: review overdue since %s", key, guide.due)
+        try:
+            with self.sessions.begin() as session:
+                store.add_events(session, events)
+        except IntegrityError:
+            # A concurrent run told some of them first: the others one at a time.
+            for event in events:
+                try:
+                    with self.sessions.begin() as session:
+                        store.add_events(session, [event])
+                except IntegrityError:
+                    continue
         return len(late)
 
     # The record

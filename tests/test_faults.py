@@ -31,14 +31,17 @@ RUN = textwrap.dedent(
     from db import store
     from db.connect import make_engine
     from db.migrate import upgrade
+    import flows.ingest
     from flows.discover import discover
     from flows.ingest import Ingest, ingest_folder
     from flows.publish import publish
 
     root, url, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-    # Where this run kills itself: the Nth time a version is added (its transaction
-    # still open), a guide is committed, or a published file is renamed into place.
+    # Where this run kills itself: the Nth time a batch of versions is added (its
+    # transaction still open), a batch is committed, or a published file is renamed
+    # into place. Batches of ten guides show what a kill leaves between them.
     point, nth = sys.argv[4].split(":")
+    flows.ingest.WRITE_BATCH = 10
     calls = itertools.count(1)
 
     def dying(original):
@@ -50,9 +53,9 @@ RUN = textwrap.dedent(
         return call
 
     if point == "adding":
-        store.append_version = dying(store.append_version)
+        store.append_versions = dying(store.append_versions)
     elif point == "committed":
-        Ingest._store_with_retry = dying(Ingest._store_with_retry)
+        Ingest._write_batch = dying(Ingest._write_batch)
     elif point == "renamed":
         Path.replace = dying(Path.replace)
     engine = make_engine(url)
@@ -70,7 +73,7 @@ def stored(engine: Engine) -> int:
 
 
 # Each run is killed at its point, and the next starts from what the last one left.
-KILLED_AT = ("adding:1", "committed:1", "adding:50", "committed:100", "renamed:2")
+KILLED_AT = ("adding:1", "committed:1", "adding:5", "committed:10", "renamed:2")
 
 
 def test_a_run_killed_at_any_point_ends_as_an_uninterrupted_run(
@@ -83,8 +86,8 @@ def test_a_run_killed_at_any_point_ends_as_an_uninterrupted_run(
         killed = subprocess.run([*command, point], cwd=ROOT, capture_output=True)
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr.decode())
         seen.append(stored(engine))
-    # Nothing half-written: each kill left exactly the guides committed before it.
-    assert seen == [0, 1, 50, 150, 224], seen
+    # Nothing half-written: each kill left exactly the batches committed before it.
+    assert seen == [0, 10, 50, 150, 224], seen
     finished = subprocess.run(
         [*command, "none:0"], cwd=ROOT, capture_output=True, timeout=300
     )

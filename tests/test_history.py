@@ -14,10 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, create_engine, inspect, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from db import store
 from db.schema import Event, Guide, Run, Source, Version
 from db.store import count_rows
 from flows.cli import app
@@ -220,6 +222,42 @@ def test_two_runs_at_once_end_as_one_run(
     assert stored["guides"] == stored["versions"] == stored["snapshots"] == 224
     # The real guides' reviews were due in 2026-05: one overdue event each, once.
     assert Counter(event_kinds(engine)) == {"new": 224, "review_overdue": 224}
+
+
+def test_a_batch_that_lost_a_race_is_written_one_file_at_a_time(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_guide()
+    ingest(seeds, engine)
+    berlin = {**guide_data()["compensation"][0], "base_low": 71000}
+    write_guide(compensation=[berlin])
+    write_guide("acme/ml-engineer.md", role="ml-engineer")
+    looked: list[list[tuple[str, str]]] = []
+
+    def before_the_other_run_wrote(
+        session: Session, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], store.Stored]:
+        # The first look misses acme/data-engineer, as if a concurrent run had
+        # committed it just after: the batch's insert then breaks a unique constraint.
+        found = stored_guides(session, keys)
+        looked.append(sorted(found))
+        return {} if len(looked) == 1 else found
+
+    stored_guides = store.stored_guides
+    monkeypatch.setattr(store, "stored_guides", before_the_other_run_wrote)
+    results = {r.guide: (r.outcome, r.kind, r.version) for r in ingest(seeds, engine)}
+    assert looked[0] == [("acme", "data-engineer")]
+    assert len(looked) == 3  # the batch, then each of its two files alone
+    assert results == {
+        "acme/data-engineer": ("ingested", "corrected", 2),
+        "acme/ml-engineer": ("ingested", "new", 1),
+    }
+    assert sorted(kinds(engine)) == ["corrected", "new", "new"]
+    stored = count_rows(engine)
+    assert (stored["guides"], stored["versions"], stored["events"]) == (2, 3, 3)
 
 
 def test_a_reader_sees_the_last_commit_while_a_run_writes(
