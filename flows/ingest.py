@@ -217,6 +217,15 @@ class Ingest:
     def write(
         self, scanned: Sequence[Scanned], conflicts: dict[str, list[str]]
     ) -> None:
+        """Write what changed, and log every file's verdict."""
+        for batch in batches(self.to_write(scanned, conflicts), WRITE_BATCH):
+            self.write_batch(batch)
+        self.report(scanned)
+
+    def to_write(
+        self, scanned: Sequence[Scanned], conflicts: dict[str, list[str]]
+    ) -> list[Scanned]:
+        """The files with something to store; files in conflict are refused."""
         for item in scanned:
             if item.guide in conflicts:
                 _refuse_conflict(item, conflicts[item.guide])
@@ -231,19 +240,9 @@ class Ingest:
             )
         ]
         progress.current().advance(len(scanned) - len(pending))
-        for batch in batches(pending, WRITE_BATCH):
-            self._write_batch(batch)
-            progress.current().advance(len(batch))
-        for item in scanned:
-            report(item.result)
-        stored = count_outcomes(item.result for item in scanned if item.result.kind)
-        if stored:
-            kinds = ", ".join(
-                f"{n} {k}" for k, n in sorted(stored.items()) if k != "ingested"
-            )
-            log.info("stored %d version(s): %s", stored["ingested"], kinds)
+        return pending
 
-    def _write_batch(self, batch: list[Scanned]) -> None:
+    def write_batch(self, batch: list[Scanned]) -> None:
         """A batch in one transaction; its files one at a time if a concurrent run
         stored one of its guides first, each deciding again against what it wrote."""
         try:
@@ -253,6 +252,18 @@ class Ingest:
             results = [self._store_alone(item) for item in batch]
         for item, result in zip(batch, results, strict=True):
             item.result = result
+        progress.current().advance(len(batch))
+
+    @staticmethod
+    def report(scanned: Sequence[Scanned]) -> None:
+        for item in scanned:
+            report(item.result)
+        stored = count_outcomes(item.result for item in scanned if item.result.kind)
+        if stored:
+            kinds = ", ".join(
+                f"{n} {k}" for k, n in sorted(stored.items()) if k != "ingested"
+            )
+            log.info("stored %d version(s): %s", stored["ingested"], kinds)
 
     def _store_alone(self, item: Scanned) -> FileResult:
         try:

@@ -55,7 +55,7 @@ RUN = textwrap.dedent(
     if point == "adding":
         store.append_versions = dying(store.append_versions)
     elif point == "committed":
-        Ingest._write_batch = dying(Ingest._write_batch)
+        Ingest.write_batch = dying(Ingest.write_batch)
     elif point == "renamed":
         Path.replace = dying(Path.replace)
     engine = make_engine(url)
