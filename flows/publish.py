@@ -53,7 +53,7 @@ CONTENTS_KEPT = 10_000
 PARALLEL_CHARTS = 64
 MANIFEST = ".compfeed-publish.json"
 # Raised when page templates or charts change, so that old pages are redrawn.
-PAGES_VERSION = 2
+PAGES_VERSION = 3
 
 
 class PublishError(Exception):
@@ -254,7 +254,7 @@ def _guide_files(
     page = render_guide_page(guide, versions, changes, live, chart, base_url)
     to_draw = None
     if chart:
-        # Drawing costs about 25 ms a region, so only guides with a history get one,
+        # Drawing costs about 3 ms a region, so only guides with a history get one,
         # and a chart whose figures did not move (a review) is not drawn again.
         fingerprint = chart_fingerprint(series)
         drawn = None if charts is None else charts / folder / "chart.svg"
