@@ -49,11 +49,12 @@ FEED_WINDOW = 50
 # The top-level changelog's newest events; the month files hold every one.
 CHANGELOG_WINDOW = 1000
 CONTENTS_KEPT = 10_000
-# From this many guide pages on, charts are drawn in other processes too.
-PARALLEL_CHARTS = 64
+# From this many guide pages on, charts are drawn in other processes too: below it,
+# starting them (about a second of CPU) costs more than the charts (10 ms each).
+PARALLEL_CHARTS = 200
 MANIFEST = ".compfeed-publish.json"
 # Raised when page templates or charts change, so that old pages are redrawn.
-PAGES_VERSION = 2
+PAGES_VERSION = 3
 
 
 class PublishError(Exception):
@@ -214,9 +215,12 @@ def _guide_pages(
             # Never fork: the parent may be running Prefect's threads. (So a script
             # that publishes must guard its main module, as multiprocessing wants.)
             method = "forkserver" if "forkserver" in methods else "spawn"
-            pool = stack.enter_context(
-                ProcessPoolExecutor(workers, multiprocessing.get_context(method))
-            )
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                # Workers forked from a server that imported the charts start drawing
+                # at once, instead of each importing matplotlib first.
+                context.set_forkserver_preload(["flows.pages"])
+            pool = stack.enter_context(ProcessPoolExecutor(workers, context))
         pending: deque[tuple[str, Future[bytes]]] = deque()
         for guide in guides:
             page, chart = _guide_files(
@@ -254,7 +258,7 @@ def _guide_files(
     page = render_guide_page(guide, versions, changes, live, chart, base_url)
     to_draw = None
     if chart:
-        # Drawing costs about 25 ms a region, so only guides with a history get one,
+        # Drawing costs about 3 ms a region, so only guides with a history get one,
         # and a chart whose figures did not move (a review) is not drawn again.
         fingerprint = chart_fingerprint(series)
         drawn = None if charts is None else charts / folder / "chart.svg"

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 import flows.publish
 from db.store import PublishedEvent
 from flows.feeds import render_feed
+from flows.pages import Series, render_chart
 from flows.publish import PublishError, publish
 from flows.serve import app_for
 from tests.conftest import SEED, WriteGuide, guide_data
@@ -364,13 +365,74 @@ def test_a_guide_page_shows_ranges_versions_comparison_and_chart(
     ] in comparison
     chart = etree.parse(str(folder / "chart.svg"))
     assert chart.getroot().tag == "{http://www.w3.org/2000/svg}svg"
-    assert "Berlin (EUR)" in "".join(chart.getroot().itertext())
+    texts = list(chart.getroot().itertext())
+    for label in ("Berlin (EUR)", "2025-Q4", "2026-Q1", "base", "total comp"):
+        assert label in texts
     assert not list(chart.iter("{http://www.w3.org/2000/svg}script"))
     # A guide with one quarter so far has a page but no chart.
     assert not (tmp_path / "guides" / "att" / "r-and-d-lead" / "chart.svg").exists()
     # Feed entries link to the version on the guide's page.
     entry = read_feed(tmp_path / "feeds" / "company" / "acme" / "feed.xml").entries[-1]
     assert entry.link == f"{BASE}guides/acme/data-engineer/#v1"
+
+
+def panel_texts(svg: bytes) -> list[list[str]]:
+    """The texts of each panel of a chart, top to bottom."""
+    root = etree.fromstring(svg)
+    panels = root.iterfind(".//{http://www.w3.org/2000/svg}g[@id]")
+    return [
+        [text for text in panel.itertext() if text.strip()]
+        for panel in panels
+        if panel.get("id", "").startswith("axes_")
+    ]
+
+
+def test_a_chart_is_the_same_whatever_was_drawn_before() -> None:
+    """Figures are kept and drawn again for other guides: nothing of the charts
+    drawn before may show in the next."""
+    berlin = Series(
+        "Berlin",
+        "EUR",
+        ["2025-Q4", "2026-Q1"],
+        [(70_000, 90_000), (73_000, 94_500)],
+        [(90_000, 120_000), (95_000, 125_000)],
+    )
+    quarters = [f"{year}-Q{q}" for year in (2024, 2025, 2026) for q in (1, 2, 3, 4)]
+    pune = Series(
+        "Pune (R&D)",
+        "INR",
+        quarters,
+        [(3_000_000 + i * 10_000, 4_000_000) for i in range(12)],
+        [(None, None)] * 12,
+    )
+    first = render_chart([berlin], "0" * 64)
+    render_chart([pune], "1" * 64)
+    render_chart([pune, berlin], "2" * 64)
+    assert render_chart([berlin], "0" * 64) == first
+    assert panel_texts(first) == [
+        ["2025-Q4", "2026-Q1", "80K", "100K", "120K", "Berlin (EUR)"]
+    ]
+    # Twelve quarters: every other one is named.
+    assert panel_texts(render_chart([pune], "1" * 64))[0][:6] == quarters[::2]
+
+
+def test_a_chart_shows_one_quarter_no_figures_and_close_amounts() -> None:
+    series = [
+        Series("Once", "GBP", ["2026-Q1"], [(90_000, 110_000)], [(None, None)]),
+        Series("Nowhere", "EUR", [], [], []),
+        Series(
+            "Close",
+            "USD",
+            ["2025-Q4", "2026-Q1"],
+            [(100_000, 101_000), (100_500, 101_200)],
+            [(None, None), (None, None)],
+        ),
+    ]
+    once, nowhere, close = panel_texts(render_chart(series, "3" * 64))
+    assert once[0] == "2026-Q1"
+    assert nowhere == ["Nowhere (EUR)"]
+    # Amounts a few hundred apart get the decimals that tell them apart.
+    assert close == ["2025-Q4", "2026-Q1", "100.0K", "100.5K", "101.0K", "Close (USD)"]
 
 
 @pytest.mark.parametrize(
