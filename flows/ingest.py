@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from fnmatch import fnmatch
@@ -41,6 +43,7 @@ from flows import progress
 from flows.compare import Comparison, compare, headline
 from flows.discover import relative_name
 from flows.parse import ParsedGuide, parse_guide, read_capped
+from flows.processes import cores, process_pool
 from flows.quarter import Quarter
 from flows.snapshot import (
     ChangeKind,
@@ -55,6 +58,11 @@ from flows.verdict import FileResult, Outcome, Problem
 log = logging.getLogger(__name__)
 
 
+# Files read by processes once a scan has this many to read: below it, starting
+# them (about a second) costs more than it saves. Each is handed this many at a time.
+PARALLEL_READS = 1000
+READ_CHUNK = 25
+
 # Files written in one transaction: fewer commits, and a batch whose guides a
 # concurrent run wrote first is simply written again one file at a time.
 WRITE_BATCH = 250
@@ -68,7 +76,7 @@ class Scanned:
     source: str  # the path relative to the seeds folder
     signature: FileSignature | None = None  # set when the file was read
     guide: str | None = None  # the guide it claims, when known
-    spooled: int | None = None  # where its parsed guide waits in the spool
+    spooled: tuple[str, int] | None = None  # where its parsed guide waits
 
 
 @dataclass
@@ -82,26 +90,41 @@ class Decision:
 
 
 class Spool:
-    """Parsed guides kept in a temporary file between the scan and the write."""
+    """Parsed guides kept in temporary files between the scan and the write: one
+    file per process that parses, each written by that process alone."""
 
     def __init__(self) -> None:
-        # Open for the run's lifetime; Ingest closes it when the run ends.
-        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._folder = tempfile.TemporaryDirectory(prefix="compfeed-spool-")
+        self.path = self._folder.name
+        self._readers: dict[str, IO[bytes]] = {}
 
-    def put(self, item: ParsedGuide) -> int:
-        self._file.seek(0, 2)
-        offset = self._file.tell()
-        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        return offset
+    def put(self, item: ParsedGuide) -> tuple[str, int]:
+        return spool_put(self.path, item)
 
-    def get(self, offset: int) -> ParsedGuide:
-        self._file.seek(offset)
+    def get(self, place: tuple[str, int]) -> ParsedGuide:
+        name, offset = place
+        reader = self._readers.get(name)
+        if reader is None:
+            # Open for the run's lifetime; close() closes it.
+            reader = self._readers[name] = (Path(self.path) / name).open("rb")
+        reader.seek(offset)
         # Unpickling is safe here: the spool holds only what this run wrote to it.
-        item: ParsedGuide = pickle.load(self._file)
+        item: ParsedGuide = pickle.load(reader)
         return item
 
     def close(self) -> None:
-        self._file.close()
+        for reader in self._readers.values():
+            reader.close()
+        self._folder.cleanup()
+
+
+def spool_put(folder: str, item: ParsedGuide) -> tuple[str, int]:
+    """Append ``item`` to this process's file in the spool folder; where it is."""
+    name = str(os.getpid())
+    with (Path(folder) / name).open("ab") as file:
+        offset = file.tell()
+        pickle.dump(item, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return name, offset
 
 
 @dataclass
@@ -118,6 +141,7 @@ class Ingest:
     run_id: int | None = None
     known: dict[str, KnownSource] = field(default_factory=dict)
     spool: Spool = field(default_factory=Spool)
+    _pool: ProcessPoolExecutor | None = None
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
@@ -136,6 +160,8 @@ class Ingest:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
         self.spool.close()
 
     # 1. Scan
@@ -147,15 +173,19 @@ class Ingest:
         return guide is not None and any(fnmatch(guide, p) for p in self.guides)
 
     def scan(self, paths: Iterable[Path]) -> list[Scanned]:
+        looked = [self._look(path) for path in paths]
+        unread = [item for item in looked if isinstance(item, ToRead)]
+        read = iter(self._read(unread))
         scanned = []
-        for path in paths:
-            item = self._scan_file(path)
-            if self.wanted(item.guide or item.result.guide):
-                scanned.append(item)
-            progress.current().advance()
+        for item in looked:
+            found = next(read) if isinstance(item, ToRead) else item
+            if self.wanted(found.guide or found.result.guide):
+                scanned.append(found)
+        progress.current().advance(len(looked))
         return scanned
 
-    def _scan_file(self, path: Path) -> Scanned:
+    def _look(self, path: Path) -> Scanned | ToRead:
+        """A verdict from the file's signature alone, or what reading it needs."""
         # Verdicts name the file as the operator wrote its folder; provenance is kept
         # relative to the seeds folder, so that moving that folder changes nothing.
         shown, source = path.as_posix(), relative_name(path, self.root)
@@ -167,37 +197,36 @@ class Ingest:
             )
         try:
             stat = path.stat()
-            if (
-                not self.force
-                and known
-                and _same_stat(known, stat.st_size, stat.st_mtime_ns)
-            ):
-                return Scanned(
-                    FileResult(shown, Outcome.UNCHANGED, guide=known.guide),
-                    source,
-                    guide=known.guide,
-                )
-            data = read_capped(path)  # a file too large is not read whole
         except OSError as exc:
-            result = FileResult(
-                shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {exc}")]
+            return _unreadable(shown, source, exc)
+        if (
+            not self.force
+            and known
+            and _same_stat(known, stat.st_size, stat.st_mtime_ns)
+        ):
+            return Scanned(
+                FileResult(shown, Outcome.UNCHANGED, guide=known.guide),
+                source,
+                guide=known.guide,
             )
-            return Scanned(result, source)
-        signature = FileSignature(
-            source, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns
+        return ToRead(
+            path,
+            shown,
+            source,
+            stat.st_size,
+            stat.st_mtime_ns,
+            None if self.force or known is None else (known.sha256, known.guide),
         )
-        if not self.force and known and known.sha256 == signature.sha256:
-            result = FileResult(shown, Outcome.UNCHANGED, guide=known.guide)
-            return Scanned(result, source, signature, known.guide)
-        parsed = parse_guide(shown, data)
-        if isinstance(parsed, FileResult):
-            return Scanned(parsed, source, signature)
-        result = FileResult(
-            shown, Outcome.OK, guide=parsed.guide.key, warnings=parsed.warnings
-        )
-        return Scanned(
-            result, source, signature, parsed.guide.key, self.spool.put(parsed)
-        )
+
+    def _read(self, files: list[ToRead]) -> list[Scanned]:
+        """Read, hash and parse: in a process per core when there are many files."""
+        if len(files) < PARALLEL_READS or cores() < 2:
+            return read_files(files, self.spool.path)
+        if self._pool is None:
+            self._pool = process_pool(cores())
+        chunks = list(batches(files, READ_CHUNK))
+        done = self._pool.map(read_files, chunks, [self.spool.path] * len(chunks))
+        return [item for chunk in done for item in chunk]
 
     # 2. Conflicts
 
@@ -520,6 +549,54 @@ def ingest_folder(
         job.flag_overdue()
         job.finish(results)
     return results
+
+
+@dataclass(frozen=True)
+class ToRead:
+    """A file the scan must read: its names, its signature so far, and the content
+    hash and guide last read from it (None when it must be parsed whatever it holds).
+    """
+
+    path: Path
+    shown: str
+    source: str
+    size: int
+    mtime_ns: int
+    known: tuple[str, str] | None
+
+
+def read_files(files: list[ToRead], spool: str) -> list[Scanned]:
+    """Read, hash and parse files; parsed guides go to the spool folder."""
+    return [_read_file(file, spool) for file in files]
+
+
+def _read_file(file: ToRead, spool: str) -> Scanned:
+    try:
+        data = read_capped(file.path)  # a file too large is not read whole
+    except OSError as exc:
+        return _unreadable(file.shown, file.source, exc)
+    signature = FileSignature(
+        file.source, hashlib.sha256(data).hexdigest(), file.size, file.mtime_ns
+    )
+    if file.known is not None and file.known[0] == signature.sha256:
+        result = FileResult(file.shown, Outcome.UNCHANGED, guide=file.known[1])
+        return Scanned(result, file.source, signature, file.known[1])
+    parsed = parse_guide(file.shown, data)
+    if isinstance(parsed, FileResult):
+        return Scanned(parsed, file.source, signature)
+    result = FileResult(
+        file.shown, Outcome.OK, guide=parsed.guide.key, warnings=parsed.warnings
+    )
+    return Scanned(
+        result, file.source, signature, parsed.guide.key, spool_put(spool, parsed)
+    )
+
+
+def _unreadable(shown: str, source: str, error: OSError) -> Scanned:
+    result = FileResult(
+        shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {error}")]
+    )
+    return Scanned(result, source)
 
 
 def count_outcomes(results: Iterable[FileResult]) -> dict[str, int]:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from flows.pages import (
     render_index,
     series_of,
 )
+from flows.processes import cores, process_pool
 
 log = logging.getLogger(__name__)
 
@@ -207,20 +207,11 @@ def _guide_pages(
     a publish after a quarter: when there are many, processes draw them (one per
     core) while this one renders the pages, and they are taken back in order, a
     bounded number ahead."""
-    workers = os.cpu_count() or 1
+    workers = cores()
     with ExitStack() as stack:
         pool = None
         if workers > 1 and len(guides) >= PARALLEL_CHARTS:
-            methods = multiprocessing.get_all_start_methods()
-            # Never fork: the parent may be running Prefect's threads. (So a script
-            # that publishes must guard its main module, as multiprocessing wants.)
-            method = "forkserver" if "forkserver" in methods else "spawn"
-            context = multiprocessing.get_context(method)
-            if method == "forkserver":
-                # Workers forked from a server that imported the charts start drawing
-                # at once, instead of each importing matplotlib first.
-                context.set_forkserver_preload(["flows.pages"])
-            pool = stack.enter_context(ProcessPoolExecutor(workers, context))
+            pool = stack.enter_context(process_pool(workers))
         pending: deque[tuple[str, Future[bytes]]] = deque()
         for guide in guides:
             page, chart = _guide_files(

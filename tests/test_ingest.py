@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+import flows.ingest as ingest_module
+from db.connect import make_engine
+from db.migrate import upgrade
 from db.schema import CompRow, Event, Guide, QoqChange, Version
 from db.store import count_rows
 from flows.discover import discover
 from flows.ingest import ingest_folder
+from flows.processes import process_pool
 from flows.verdict import FileResult, Outcome
 from tests.conftest import SEED, WriteGuide
+from tests.test_workers import history_of
 
 T1 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 T2 = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
@@ -261,3 +268,26 @@ def test_all_real_guides_ingest_and_a_second_run_writes_nothing(
         "skipped": 4,
     }
     assert count_rows(engine) == stored
+
+
+def test_files_read_by_processes_give_what_one_process_gives(
+    real_guides: Path,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone = make_engine(f"sqlite:///{tmp_path / 'alone.sqlite3'}")
+    upgrade(alone)
+    expected = [r.as_json() for r in ingest(real_guides, alone)]
+    pools = []
+
+    def counted(workers: int) -> ProcessPoolExecutor:
+        pools.append(workers)
+        return process_pool(workers)
+
+    monkeypatch.setattr(ingest_module, "PARALLEL_READS", 2)
+    monkeypatch.setattr(ingest_module, "process_pool", counted)
+    assert [r.as_json() for r in ingest(real_guides, engine)] == expected
+    assert pools and pools[0] >= 2
+    assert history_of(engine) == history_of(alone)
+    alone.dispose()
