@@ -1,8 +1,9 @@
 """Ingest a seeds folder into the history, in four steps.
 
 1. Scan: each file is recognised as unchanged by its signature (size and modification
-   time, then content hash) without being parsed, or read and parsed. Parsed guides
-   wait in a spool file, so memory stays flat however large the folder.
+   time, then content hash) without being parsed, or read and parsed, by a process
+   per core when there are many. Parsed guides wait in spool files, so memory stays
+   flat however large the folder.
 2. Conflicts: two files that claim the same guide are both refused, whatever their
    order, and the guide's history is left as it was.
 3. Write: the changed guides are stored a batch per transaction, a statement per
