@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import io
 import json
 import logging
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows import localserver
 from flows.settings import Settings
 from flows.verdict import FileResult, Outcome
 
@@ -115,15 +117,17 @@ def run(
     feed_window: FeedWindow = None,
 ) -> None:
     """Ingest, version, compare and publish: the whole job, as one Prefect flow run."""
-    settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
-    report = _in_flow(
-        "run_flow",
-        force=force,
-        seeds=str(settings.seeds),
-        out=str(settings.out),
-        base_url=settings.base_url,
-        feed_window=feed_window,
-    )
+    with localserver.started() as server:
+        settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
+        report = _in_flow(
+            server,
+            "run_flow",
+            force=force,
+            seeds=str(settings.seeds),
+            out=str(settings.out),
+            base_url=settings.base_url,
+            feed_window=feed_window,
+        )
     _summarise(report, publishing=True)
 
 
@@ -132,8 +136,10 @@ def ingest(
     force: Force = False, seeds: Seeds = None, database_url: DatabaseUrl = None
 ) -> None:
     """Ingest the seeds folder into the history, without publishing."""
-    settings = _settings(seeds, database_url, need_seeds=True)
-    _summarise(_in_flow("ingest_flow", force=force, seeds=str(settings.seeds)))
+    with localserver.started() as server:
+        settings = _settings(seeds, database_url, need_seeds=True)
+        report = _in_flow(server, "ingest_flow", force=force, seeds=str(settings.seeds))
+    _summarise(report)
 
 
 @app.command()
@@ -144,16 +150,16 @@ def publish(
     feed_window: FeedWindow = None,
 ) -> None:
     """Write the feeds, changelog and guide pages from the stored history."""
-    settings = _settings(database_url=database_url, out=out, base_url=base_url)
-    _summarise(
-        _in_flow(
+    with localserver.started() as server:
+        settings = _settings(database_url=database_url, out=out, base_url=base_url)
+        report = _in_flow(
+            server,
             "publish_flow",
             out=str(settings.out),
             base_url=settings.base_url,
             feed_window=feed_window,
-        ),
-        publishing=True,
-    )
+        )
+    _summarise(report, publishing=True)
 
 
 @app.command("serve-feed")
@@ -251,24 +257,23 @@ def watch(
     """Run the main job whenever files in the seeds folder settle, until stopped."""
     import watchfiles
 
-    from flows import localserver
-
-    settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
-
-    def once() -> None:
-        report = _in_flow(
-            "run_flow",
-            seeds=str(settings.seeds),
-            out=str(settings.out),
-            base_url=settings.base_url,
-            feed_window=feed_window,
-        )
-        # Rejected files were reported; keep watching.
-        with contextlib.suppress(typer.Exit):
-            _summarise(report, publishing=True)
-
     # One temporary Prefect server, when one is needed, for every run while watching.
-    with localserver.started() as server, localserver.serving(server):
+    with localserver.started() as server:
+        settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
+
+        def once() -> None:
+            report = _in_flow(
+                server,
+                "run_flow",
+                seeds=str(settings.seeds),
+                out=str(settings.out),
+                base_url=settings.base_url,
+                feed_window=feed_window,
+            )
+            # Rejected files were reported; keep watching.
+            with contextlib.suppress(typer.Exit):
+                _summarise(report, publishing=True)
+
         once()
         typer.echo(f"watching {settings.seeds} (Ctrl-C to stop)")
         for changes in watchfiles.watch(
@@ -678,36 +683,42 @@ def _versions(session: Any, guide: str) -> list[Any]:
     return versions
 
 
-def _in_flow(flow_name: str, **parameters: Any) -> RunReport:
+def _in_flow(
+    server: localserver.LocalServer | None, flow_name: str, **parameters: Any
+) -> RunReport:
     """Run one of the pipeline's flows locally: the compfeed loggers at INFO, no
-    heartbeat thread, and a temporary Prefect server when none is configured."""
-    from flows import localserver
+    heartbeat thread, and ``server`` (from ``localserver.started``, begun before the
+    command's own work so that it comes up meanwhile) when no Prefect API is
+    configured."""
+    if "flows.pipeline" in sys.modules:
+        from flows import pipeline
+    else:
+        with localserver.uncollected():
+            # Prefect imports its JSON encoder from FastAPI at a flow's first call,
+            # a sixth of a second; imported here, it loads while the server starts.
+            import fastapi.encoders  # noqa: F401
 
-    # Started before Prefect and the pipeline are imported, to come up meanwhile.
-    with localserver.started() as server:
-        from prefect.settings import (
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-            temporary_settings,
-        )
+            from flows import pipeline
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-        from flows import pipeline, progress
+    from flows import progress
 
-        for name in ("flows", "db"):
-            logging.getLogger(name).setLevel(logging.INFO)
-        # A progress bar for a person at a terminal; none in logs or pipes.
-        bar = progress.rich_bar() if sys.stderr.isatty() else contextlib.nullcontext()
-        flow: Callable[..., RunReport] = getattr(pipeline, flow_name)
-        # The heartbeat marks crashed runs of deployments; a local call costs a
-        # second waiting for its thread to stop, and gains nothing.
-        try:
-            with (
-                localserver.serving(server),
-                bar,
-                temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-            ):
-                return flow(**parameters)
-        except Exception as exc:
-            _fail(f"{type(exc).__name__}: {exc}")
+    for name in ("flows", "db"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    # A progress bar for a person at a terminal; none in logs or pipes.
+    bar = progress.rich_bar() if sys.stderr.isatty() else contextlib.nullcontext()
+    flow: Callable[..., RunReport] = getattr(pipeline, flow_name)
+    # The heartbeat marks crashed runs of deployments; a local call costs a second
+    # waiting for its thread to stop, and gains nothing.
+    try:
+        with (
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+            localserver.serving(server),
+            bar,
+        ):
+            return flow(**parameters)
+    except Exception as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
 
 
 def _summarise(report: RunReport, publishing: bool = False) -> None:
@@ -751,7 +762,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def main() -> None:
-    app(prog_name="compfeed")
+    try:
+        app(prog_name="compfeed")
+    finally:
+        # Python's last collections at exit walk every object Prefect made, half a
+        # second here, to free memory that goes back with the process anyway.
+        gc.freeze()
 
 
 if __name__ == "__main__":
