@@ -721,6 +721,19 @@ def current_changes(
     return [(guide, change) for guide, change in session.execute(query)]
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Have PostgreSQL's planner look at the history tables again after a large
+    write. SQLite plans from its indexes alone and needs nothing."""
+    if engine.dialect.name != "postgresql":
+        return
+    tables = ", ".join(
+        model.__tablename__
+        for model in (Guide, Snapshot, Version, CompRow, QoqChange, Event, Source)
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"ANALYZE {tables}")
+
+
 def count_rows(engine: Engine) -> dict[str, int]:
     """Rows per history table: how tests and operators see that a run wrote nothing."""
     with Session(reading(engine)) as session:

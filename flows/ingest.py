@@ -64,6 +64,11 @@ log = logging.getLogger(__name__)
 PARALLEL_READS = 1000
 READ_CHUNK = 25
 
+# Versions stored by one run after which PostgreSQL's planner statistics are
+# renewed: on a table it still believes small, the next publish chose full scans and
+# took seconds where it takes milliseconds (autovacuum would renew them later).
+ANALYZE_AFTER = 1000
+
 # Files written in one transaction: fewer commits, and a batch whose guides a
 # concurrent run wrote first is simply written again one file at a time.
 WRITE_BATCH = 250
@@ -528,6 +533,8 @@ class Ingest:
                     for r in results
                 ],
             )
+        if counts.get(str(Outcome.INGESTED), 0) >= ANALYZE_AFTER:
+            store.refresh_statistics(self.engine)
         return counts
 
 

@@ -535,7 +535,8 @@ def _money(region: Region, pair: tuple[int, int] | None) -> str:
     if pair is None:
         return "—"
     symbol = CURRENCIES[region.currency][0]
-    return f"{symbol}{pair[0] // 1000}K–{symbol}{pair[1] // 1000}K"
+    # Rounded as a person writes a table: $14,900 is $15K, not $14K.
+    return f"{symbol}{round(pair[0] / 1000)}K–{symbol}{round(pair[1] / 1000)}K"
 
 
 def body(spec: Spec) -> str:
