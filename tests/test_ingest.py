@@ -291,3 +291,21 @@ def test_files_read_by_processes_give_what_one_process_gives(
     assert pools and pools[0] >= 2
     assert history_of(engine) == history_of(alone)
     alone.dispose()
+
+
+def test_a_large_run_renews_postgresqls_planner_statistics(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_guide()
+    monkeypatch.setattr(ingest_module, "ANALYZE_AFTER", 1)
+    assert outcomes(ingest(seeds, engine)) == {"ingested": 1}
+    if engine.dialect.name != "postgresql":
+        return  # SQLite keeps no statistics to renew
+    with engine.connect() as connection:
+        analysed = connection.exec_driver_sql(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        )
+        assert {"guides", "versions", "events"} <= set(analysed.scalars())
