@@ -140,12 +140,6 @@ def known_sources(session: Session) -> dict[str, KnownSource]:
     }
 
 
-def find_guide(session: Session, company: str, role: str) -> Guide | None:
-    return session.scalars(
-        select(Guide).where(Guide.company == company, Guide.role == role)
-    ).first()
-
-
 def latest_version(session: Session, guide_id: int) -> Version | None:
     return session.scalars(
         select(Version)
@@ -214,11 +208,6 @@ def baseline_for(
         .order_by(Version.number.desc())
         .limit(1)
     ).first()
-
-
-def append_version(session: Session, new: NewVersion) -> int:
-    """Append one version; see ``append_versions``. Its id."""
-    return append_versions(session, [new])[0]
 
 
 def append_versions(session: Session, news: Sequence[NewVersion]) -> list[int]:
@@ -296,8 +285,10 @@ def _inserted_ids(
     """Insert ``rows`` in one statement; their new ids, in the rows' order."""
     if not rows:
         return []
-    column = table.__table__.c.id
-    statement = insert(_table(table)).returning(column, sort_by_parameter_order=True)
+    columns = _table(table).c
+    statement = insert(_table(table)).returning(
+        columns.id, sort_by_parameter_order=True
+    )
     return list(session.scalars(statement, rows))
 
 
@@ -382,11 +373,6 @@ def _columns(region: dict[str, Any]) -> dict[str, Any]:
         for key in _COMP_COLUMNS
         if key not in ("snapshot_id", "position")
     }
-
-
-def set_source(session: Session, guide_id: int, signature: FileSignature) -> None:
-    """Record the file a guide is now read from, and that file's signature."""
-    set_sources(session, [(guide_id, signature)])
 
 
 def set_sources(

@@ -119,15 +119,7 @@ def run(
     """Ingest, version, compare and publish: the whole job, as one Prefect flow run."""
     with localserver.started() as server:
         settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
-        report = _in_flow(
-            server,
-            "run_flow",
-            force=force,
-            seeds=str(settings.seeds),
-            out=str(settings.out),
-            base_url=settings.base_url,
-            feed_window=feed_window,
-        )
+        report = _main_job(server, settings, feed_window, force)
     _summarise(report, publishing=True)
 
 
@@ -262,14 +254,7 @@ def watch(
         settings = _settings(seeds, database_url, out, base_url, need_seeds=True)
 
         def once() -> None:
-            report = _in_flow(
-                server,
-                "run_flow",
-                seeds=str(settings.seeds),
-                out=str(settings.out),
-                base_url=settings.base_url,
-                feed_window=feed_window,
-            )
+            report = _main_job(server, settings, feed_window)
             # Rejected files were reported; keep watching.
             with contextlib.suppress(typer.Exit):
                 _summarise(report, publishing=True)
@@ -719,6 +704,24 @@ def _in_flow(
             return flow(**parameters)
     except Exception as exc:
         _fail(f"{type(exc).__name__}: {exc}")
+
+
+def _main_job(
+    server: localserver.LocalServer | None,
+    settings: Settings,
+    feed_window: int | None,
+    force: bool = False,
+) -> RunReport:
+    """The whole job on these settings, as one flow run."""
+    return _in_flow(
+        server,
+        "run_flow",
+        force=force,
+        seeds=str(settings.seeds),
+        out=str(settings.out),
+        base_url=settings.base_url,
+        feed_window=feed_window,
+    )
 
 
 def _summarise(report: RunReport, publishing: bool = False) -> None:

@@ -104,9 +104,6 @@ class Spool:
         self.path = self._folder.name
         self._readers: dict[str, IO[bytes]] = {}
 
-    def put(self, item: ParsedGuide) -> tuple[str, int]:
-        return spool_put(self.path, item)
-
     def get(self, place: tuple[str, int]) -> ParsedGuide:
         name, offset = place
         reader = self._readers.get(name)
@@ -467,7 +464,7 @@ class Ingest:
             run_id=self.run_id,
             event=describe(ChangeKind.RETIRED, before, None, gone_from=known.path),
         )
-        store.append_version(session, tombstone)
+        store.append_versions(session, [tombstone])
         shown = (self.root / known.path).as_posix()
         return FileResult(
             shown,
