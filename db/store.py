@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
     Engine,
+    Select,
     Subquery,
     Table,
     delete,
@@ -17,7 +18,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from db.connect import reading
 from db.schema import (
@@ -528,12 +529,58 @@ def recent_events(
     *,
     company: str | None = None,
     role: str | None = None,
-    month: str | None = None,
 ) -> list[PublishedEvent]:
-    """Events newest first, of one company, role or month if given; ties (one run,
-    one time) in the order they were written."""
-    # Columns, not ORM objects: a long history loads in a fraction of the time.
+    """Events newest first, of one company or role if given; ties (one run, one
+    time) in the order they were written."""
+    query = _published().order_by(Event.occurred_at.desc(), Event.id.desc())
+    if company is not None:
+        query = query.where(Guide.company == company)
+    if role is not None:
+        query = query.where(Guide.role == role)
+    return [
+        PublishedEvent(**row._mapping) for row in session.execute(query.limit(limit))
+    ]
+
+
+def month_events(session: Session, month: str, skip: int = 0) -> list[PublishedEvent]:
+    """A ``YYYY-MM`` month's events oldest first, from the one at position ``skip``
+    on; ties in the order they were written."""
+    start, end = month_bounds(month)
     query = (
+        _published()
+        .where(Event.occurred_at >= start, Event.occurred_at < end)
+        .order_by(Event.occurred_at, Event.id)
+        .offset(skip)
+    )
+    return [PublishedEvent(**row._mapping) for row in session.execute(query)]
+
+
+def month_position(session: Session, month: str, after: int) -> int:
+    """How many of a month's events come, oldest first, before the first one stored
+    after event ``after``: what a publish that drew the month up to that event can
+    keep (the month's count when no later event falls in it)."""
+    start, end = month_bounds(month)
+    in_month = (Event.occurred_at >= start, Event.occurred_at < end)
+    first = session.execute(
+        select(Event.occurred_at, Event.id)
+        .where(*in_month, Event.id > after)
+        .order_by(Event.occurred_at, Event.id)
+        .limit(1)
+    ).first()
+    query = select(func.count()).select_from(Event).where(*in_month)
+    if first is not None:
+        at, event_id = first
+        query = query.where(
+            (Event.occurred_at < at)
+            | ((Event.occurred_at == at) & (Event.id < event_id))
+        )
+    return session.scalar(query) or 0
+
+
+def _published() -> Select[*tuple[Any, ...]]:
+    """Events with what a feed entry or changelog line shows of them."""
+    # Columns, not ORM objects: a long history loads in a fraction of the time.
+    return (
         select(
             Guide.company,
             Guide.role,
@@ -549,17 +596,7 @@ def recent_events(
         .join(Guide, Event.guide_id == Guide.id)
         .join(Version, Event.version_id == Version.id)
         .join(Snapshot, Version.snapshot_id == Snapshot.id)
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(limit)
     )
-    if company is not None:
-        query = query.where(Guide.company == company)
-    if role is not None:
-        query = query.where(Guide.role == role)
-    if month is not None:
-        start, end = month_bounds(month)
-        query = query.where(Event.occurred_at >= start, Event.occurred_at < end)
-    return [PublishedEvent(**row._mapping) for row in session.execute(query)]
 
 
 def _latest_numbers() -> Subquery:
@@ -643,18 +680,22 @@ def last_version_id(session: Session) -> int:
     return session.scalar(select(func.max(Version.id))) or 0
 
 
-def guide_index(session: Session) -> list[tuple[Guide, Version, bool]]:
-    """Every guide with its latest version, and whether it is live (has a file)."""
-    latest = _latest_numbers()
+def guide_index(
+    session: Session, companies: Collection[str]
+) -> list[tuple[Guide, Version, bool]]:
+    """The guides of some companies, each with its latest version and whether it is
+    live (has a file)."""
+    newer = aliased(Version)
+    is_latest = (
+        ~select(newer.id)
+        .where(newer.guide_id == Version.guide_id, newer.number > Version.number)
+        .exists()
+    )
     query = (
         select(Guide, Version, Source.id)
         .join(Version, Version.guide_id == Guide.id)
-        .join(
-            latest,
-            (latest.c.guide_id == Version.guide_id)
-            & (latest.c.number == Version.number),
-        )
         .outerjoin(Source, Source.guide_id == Guide.id)
+        .where(Guide.company.in_(sorted(companies)), is_latest)
         # The index shows titles and quarters; the bodies would only cost memory.
         .options(
             selectinload(Version.snapshot).load_only(
@@ -667,6 +708,29 @@ def guide_index(session: Session) -> list[tuple[Guide, Version, bool]]:
         (guide, version, source is not None)
         for guide, version, source in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class Company:
+    """A company in the index: how many guides it has, and how many are live."""
+
+    name: str
+    guides: int
+    live: int
+
+
+def companies(session: Session) -> list[Company]:
+    query = (
+        select(Guide.company, func.count(Guide.id), func.count(Source.id))
+        .outerjoin(Source, Source.guide_id == Guide.id)
+        .group_by(Guide.company)
+        .order_by(Guide.company)
+    )
+    return [Company(*row) for row in session.execute(query)]
+
+
+def roles(session: Session) -> list[str]:
+    return list(session.scalars(select(Guide.role).distinct().order_by(Guide.role)))
 
 
 def current_changes(

@@ -108,30 +108,37 @@ def render_feeds(
     """The same feed as RSS and as Atom, each with its own self link. ``contents``
     keeps each entry's HTML for the next feed that shows the same event."""
     contents = {} if contents is None else contents
-    rss = _feed(events, changes, title, rss_url, home_url, base_url, contents)
-    atom = _feed(events, changes, title, atom_url, home_url, base_url, contents)
-    return bytes(rss.rss_str(pretty=True)), bytes(atom.atom_str(pretty=True))
+    # One feed with its entries, written out twice: only its id and links differ.
+    feed = _feed(events, changes, title, base_url, contents)
+    _address(feed, rss_url, home_url, base_url)
+    rss = bytes(feed.rss_str(pretty=True))
+    _address(feed, atom_url, home_url, base_url)
+    return rss, bytes(feed.atom_str(pretty=True))
+
+
+def _address(feed: FeedGenerator, self_url: str, home_url: str, base_url: str) -> None:
+    """A feed's id and links, which follow the address it is published at."""
+    feed.id(f"{TAG_PREFIX}{self_url.removeprefix(base_url)}")
+    # RSS takes the last link as the channel's own.
+    feed.link(
+        [{"href": self_url, "rel": "self"}, {"href": home_url, "rel": "alternate"}],
+        replace=True,
+    )
 
 
 def _feed(
     events: Sequence[PublishedEvent],
     changes: dict[int, list[QoqChange]],
     title: str,
-    self_url: str,
-    home_url: str,
     base_url: str,
     contents: dict[str, str],
 ) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.id(f"{TAG_PREFIX}{self_url.removeprefix(base_url)}")
     feed.title(xml_safe(title))
     feed.description("New, updated, reviewed and retired compensation guides.")
     feed.language("en")
     # RFC 4287 wants an author for the feed when its entries name none.
     feed.author({"name": "compfeed"})
-    feed.link(href=self_url, rel="self")
-    # RSS takes the last link as the channel's own.
-    feed.link(href=home_url, rel="alternate")
     feed.updated(events[0].occurred_at if events else NO_EVENTS)
     # feedgen prepends entries; adding oldest first leaves the newest on top.
     for event in reversed(events):

@@ -28,6 +28,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from db.schema import Guide, QoqChange, Version
+from db.store import Company
 from flows.compare import region_key
 from flows.snapshot import ChangeKind, title_of
 from flows.views import amount, number, span
@@ -339,7 +340,17 @@ def render_guide_page(
     )
 
 
-def render_index(entries: list[tuple[Guide, Version, bool]], base_url: str) -> str:
+def render_index(companies: list[Company], roles: list[str], base_url: str) -> str:
+    """The top page: every company, with its guides' page and its feeds."""
+    return _TEMPLATES.get_template("index.html").render(
+        companies=companies, roles=roles, base_url=base_url
+    )
+
+
+def render_company(
+    company: str, entries: list[tuple[Guide, Version, bool]], base_url: str
+) -> str:
+    """A company's page: its guides, each with its quarter and latest change."""
     guides = [
         {
             "key": guide.key,
@@ -347,12 +358,10 @@ def render_index(entries: list[tuple[Guide, Version, bool]], base_url: str) -> s
             "quarter": version.snapshot.salary_data_quarter,
             "kind": version.kind,
             "live": live,
-            "href": f"guides/{guide.company}/{guide.role}/",
+            "href": f"{guide.role}/",
         }
         for guide, version, live in entries
     ]
-    companies = sorted({guide.company for guide, _, _ in entries})
-    roles = sorted({guide.role for guide, _, _ in entries})
-    return _TEMPLATES.get_template("index.html").render(
-        guides=guides, companies=companies, roles=roles, base_url=base_url
+    return _TEMPLATES.get_template("company.html").render(
+        company=company, guides=guides, base_url=base_url
     )

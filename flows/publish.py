@@ -17,9 +17,10 @@ import os
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +30,23 @@ from sqlalchemy.orm import Session
 from db import store
 from db.connect import reading
 from db.schema import Guide
-from flows.changelog import render_changelog, render_changes_json, render_month
-from flows.feeds import render_feeds
+from flows.changelog import (
+    PART,
+    render_changelog,
+    render_changes_json,
+    render_month,
+    render_month_json,
+    render_part,
+    render_part_json,
+)
+from flows.feeds import entry_id, render_feeds
 from flows.pages import (
     Series,
     chart_fingerprint,
     chart_fingerprint_of,
     charted,
     render_chart,
+    render_company,
     render_guide_page,
     render_index,
     series_of,
@@ -52,9 +62,12 @@ CONTENTS_KEPT = 10_000
 # From this many guide pages on, charts are drawn in other processes too: below it,
 # starting them (about a second of CPU) costs more than the charts (10 ms each).
 PARALLEL_CHARTS = 200
+# Company pages drawn from one query: a bounded number of guides in memory.
+COMPANIES_AT_ONCE = 100
 MANIFEST = ".compfeed-publish.json"
+SYNCS_AT_ONCE = 16
 # Raised when page templates or charts change, so that old pages are redrawn.
-PAGES_VERSION = 3
+PAGES_VERSION = 4
 
 
 class PublishError(Exception):
@@ -118,13 +131,36 @@ def _render(
     """Every file to publish, one at a time: pages are many, and none is held longer
     than it takes to stage it. Only what the new events and versions touch is drawn,
     so the cost follows the changes, not the length of the history."""
-    base_url, window = settings["base_url"], settings["window"]
     last_version = store.last_version_id(session)
     last_event = store.last_event_id(session)
+    guides = []
+    if since.version_id == 0 or last_version > since.version_id:
+        guides = store.guides_changed_after(session, since.version_id)
+    workers = cores()
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1 and len(guides) >= PARALLEL_CHARTS:
+            pool = stack.enter_context(process_pool(workers))
+        yield from _event_files(session, since, settings)
+        if guides:
+            yield from _page_files(session, guides, settings["base_url"], since, pool)
+    manifest = {
+        **settings,
+        "last_version_id": last_version,
+        "last_event_id": last_event,
+    }
+    yield MANIFEST, json.dumps(manifest, sort_keys=True).encode()
+
+
+def _event_files(
+    session: Session, since: Since, settings: dict[str, Any]
+) -> Iterator[tuple[str, bytes]]:
+    """The feeds and changelog files that events stored since the last publish
+    touch."""
+    base_url, window = settings["base_url"], settings["window"]
     scopes = store.event_scopes(session, after=since.event_id)
-    everything = since.event_id == 0
     feeds: list[tuple[str, dict[str, str]]] = []
-    if everything or last_event > since.event_id:
+    if since.event_id == 0 or scopes.months:
         feeds.append(("", {}))
     feeds += [(f"feeds/company/{c}/", {"company": c}) for c in sorted(scopes.companies)]
     feeds += [(f"feeds/role/{r}/", {"role": r}) for r in sorted(scopes.roles)]
@@ -135,7 +171,9 @@ def _render(
         if len(contents) > CONTENTS_KEPT:
             contents.clear()
         events = store.recent_events(session, window, **scope)
-        changes = store.changes_of(session, sorted({e.version_id for e in events}))
+        # Only the entries not drawn yet need their figures.
+        to_draw = {e.version_id for e in events if entry_id(e) not in contents}
+        changes = store.changes_of(session, sorted(to_draw))
         rss, atom = render_feeds(
             events,
             changes,
@@ -154,26 +192,50 @@ def _render(
         yield "CHANGELOG.md", render_changelog(newest, months).encode("utf-8")
         yield "changes.json", render_changes_json(newest, base_url).encode("utf-8")
     for month in sorted(scopes.months):
-        events = store.recent_events(session, month=month)
-        yield f"changelog/{month}.md", render_month(month, events).encode("utf-8")
-        json_text = render_changes_json(events, base_url)
-        yield f"changes/{month}.json", json_text.encode("utf-8")
-    if everything or last_version > since.version_id:
-        # Known shortcoming: the index and the current month's changelog are drawn
-        # whole, so a small change costs in proportion to the number of guides and
-        # to the month's events (about 4 s at 10,000 guides on SQLite).
-        index = store.guide_index(session)
-        yield "index.html", render_index(index, base_url).encode("utf-8")
-        live = {guide.id: is_live for guide, _, is_live in index}
-        del index
-        guides = store.guides_changed_after(session, since.version_id)
-        yield from _guide_pages(session, guides, live, base_url, since.charts)
-    manifest = {
-        **settings,
-        "last_version_id": last_version,
-        "last_event_id": last_event,
-    }
-    yield MANIFEST, json.dumps(manifest, sort_keys=True).encode()
+        yield from _month_files(session, month, since.event_id, base_url)
+
+
+def _page_files(
+    session: Session,
+    guides: list[Guide],
+    base_url: str,
+    since: Since,
+    pool: ProcessPoolExecutor | None,
+) -> Iterator[tuple[str, bytes]]:
+    """The index, and the pages of the guides given and of their companies."""
+    companies, roles = store.companies(session), store.roles(session)
+    yield "index.html", render_index(companies, roles, base_url).encode("utf-8")
+    live: dict[int, bool] = {}
+    changed = sorted({guide.company for guide in guides})
+    for start in range(0, len(changed), COMPANIES_AT_ONCE):
+        chunk = changed[start : start + COMPANIES_AT_ONCE]
+        index = store.guide_index(session, chunk)
+        for company, group in groupby(index, key=lambda entry: entry[0].company):
+            entries = list(group)
+            page = render_company(company, entries, base_url)
+            yield f"guides/{company}/index.html", page.encode("utf-8")
+            live.update((guide.id, is_live) for guide, _, is_live in entries)
+    yield from _guide_pages(session, guides, live, base_url, since.charts, pool)
+
+
+def _month_files(
+    session: Session, month: str, after: int, base_url: str
+) -> Iterator[tuple[str, bytes]]:
+    """A month's files that events stored after event ``after`` touch: its own, and
+    the parts they fill or move."""
+    kept = store.month_position(session, month, after) // PART
+    events = store.month_events(session, month, skip=kept * PART)
+    full = len(events) // PART
+    for n in range(full):
+        part, number = events[n * PART : (n + 1) * PART][::-1], kept + n + 1
+        text = render_part(month, number, part)
+        yield f"changelog/{month}/{number}.md", text.encode("utf-8")
+        json_text = render_part_json(month, number, part, base_url)
+        yield f"changes/{month}/{number}.json", json_text.encode("utf-8")
+    rest, parts = events[full * PART :][::-1], kept + full
+    yield f"changelog/{month}.md", render_month(month, parts, rest).encode("utf-8")
+    json_text = render_month_json(month, parts, rest, base_url)
+    yield f"changes/{month}.json", json_text.encode("utf-8")
 
 
 def _report(out: Path, written: list[Written]) -> None:
@@ -205,35 +267,32 @@ def _guide_pages(
     live: dict[int, bool],
     base_url: str,
     charts: Path | None,
+    pool: ProcessPoolExecutor | None,
 ) -> Iterator[tuple[str, bytes]]:
     """Each guide's page and, when its figures moved, its chart. Charts cost most of
-    a publish after a quarter: when there are many, processes draw them (one per
-    core) while this one renders the pages, and they are taken back in order, a
+    a publish after a quarter: when there are many, the ``pool``'s processes draw
+    them while this one renders the pages, and they are taken back in order, a
     bounded number ahead."""
-    workers = cores()
-    with ExitStack() as stack:
-        pool = None
-        if workers > 1 and len(guides) >= PARALLEL_CHARTS:
-            pool = stack.enter_context(process_pool(workers))
-        pending: deque[tuple[str, Future[bytes]]] = deque()
-        for guide in guides:
-            page, chart = _guide_files(
-                session, guide, live.get(guide.id, False), base_url, charts
-            )
-            yield page
-            if chart is None:
-                continue
-            name, series, fingerprint = chart
-            if pool is None:
-                yield name, render_chart(series, fingerprint)
-                continue
-            pending.append((name, pool.submit(render_chart, series, fingerprint)))
-            while len(pending) > 4 * workers:
-                name, drawing = pending.popleft()
-                yield name, drawing.result()
-        while pending:
+    ahead = 4 * cores()
+    pending: deque[tuple[str, Future[bytes]]] = deque()
+    for guide in guides:
+        page, chart = _guide_files(
+            session, guide, live.get(guide.id, False), base_url, charts
+        )
+        yield page
+        if chart is None:
+            continue
+        name, series, fingerprint = chart
+        if pool is None:
+            yield name, render_chart(series, fingerprint)
+            continue
+        pending.append((name, pool.submit(render_chart, series, fingerprint)))
+        while len(pending) > ahead:
             name, drawing = pending.popleft()
             yield name, drawing.result()
+    while pending:
+        name, drawing = pending.popleft()
+        yield name, drawing.result()
 
 
 def _guide_files(
@@ -293,9 +352,22 @@ def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
                 "nothing was replaced, the previous files are intact"
             ) from exc
         raise
+    # Every staged file is on disk before any replaces its target, so a crash never
+    # leaves a published file empty. Their syncs go together, from threads: one
+    # after another they cost a few milliseconds each, thousands after a quarter.
+    with ThreadPoolExecutor(SYNCS_AT_ONCE) as syncing:
+        list(syncing.map(_sync, [temp for temp, _ in staged]))
     for temp, path in staged:
         temp.replace(path)
     return written
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _differs(path: Path, content: bytes) -> bool:
@@ -317,8 +389,6 @@ def _stage(path: Path, content: bytes) -> Path:
                 handle.fileno(), 0o644
             )  # published files are for everyone to read
             handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

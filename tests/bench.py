@@ -389,6 +389,7 @@ class Bench:
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.measures: list[Measure] = []
+        self.step = 0  # the corpus's quarter step, which edits start from
         self.notes: list[str] = []
         self._count = 0
         self.prefect_home = work / "prefect-home"
@@ -524,6 +525,7 @@ class Bench:
 
         start = time.perf_counter()
         stats = write_corpus(self.corpus, self.guides, self.seed, step)
+        self.step = step
         self.say(
             f"corpus at quarter step {step}: {stats.written} written, "
             f"{stats.unchanged} unchanged, {stats.removed} removed, "
@@ -533,7 +535,7 @@ class Bench:
     def edit_corpus(self, fraction: float) -> None:
         from tests.corpus import edit
 
-        stats = edit(self.corpus, self.guides, fraction, self.seed)
+        stats = edit(self.corpus, self.guides, fraction, self.seed, self.step)
         self.say(f"corpus: {stats.written} file(s) corrected")
 
     def floor(self) -> Measure:
@@ -584,12 +586,16 @@ class Bench:
         seeded = self.child("seed-events", backend, url=plain, events=EVENTS)
         self.say(f"seeded history: {seeded.extra['events']} events")
         # Every guide gained versions (reviews: pages move, charts do not), then a
-        # publish with nothing new, then one after 1% of the files changed.
+        # publish with nothing new, then one after 1% of the files changed, and one
+        # after 0.1% did.
         self.child("publish", backend, PUBLISH_100K, url=plain, out=str(out))
         self.child("publish", backend, PUBLISH_NOTHING, url=plain, out=str(out))
         self.edit_corpus(0.01)
         self.child("ingest", backend, LONG_ONE_PERCENT, url=plain, root=root)
         self.child("publish", backend, PUBLISH_ONE_PERCENT, url=plain, out=str(out))
+        self.edit_corpus(0.001)
+        self.child("ingest", backend, LONG_FEW, url=plain, root=root)
+        self.child("publish", backend, PUBLISH_FEW, url=plain, out=str(out))
         self.drop(flowed)
         self.drop(plain)
         if prefect != "none":
@@ -678,6 +684,8 @@ PUBLISH_100K = "publish, 100k events just added to every guide (plain)"
 PUBLISH_NOTHING = "publish again, nothing new, 100k events (plain)"
 LONG_ONE_PERCENT = "1% of files changed, 100k events (plain)"
 PUBLISH_ONE_PERCENT = "publish after 1% changed, 100k events (plain)"
+LONG_FEW = "0.1% of files changed, 100k events (plain)"
+PUBLISH_FEW = "publish after 0.1% changed, 100k events (plain)"
 STARTUP = "Prefect start-up: flow run on an empty folder"
 CLI_COLD = "`compfeed run` seeds, unchanged, cold (wall)"
 CLI_WARM = "`compfeed run` seeds, unchanged, warm (wall)"

@@ -280,13 +280,66 @@ def test_the_top_changelog_keeps_the_newest_and_months_keep_all(
     changelog = (tmp_path / "CHANGELOG.md").read_text()
     assert changelog.count("\n- **") == 3
     assert "[2026-04](changelog/2026-04.md)" in changelog
-    months = [
-        json.loads(path.read_text())
-        for path in sorted((tmp_path / "changes").glob("*.json"), reverse=True)
-    ]
-    every = [event for month in months for event in month]
+    every = month_events(tmp_path)
     assert [e["id"] for e in every][:3] == [e["id"] for e in top]
     assert len(every) == len({e["id"] for e in every}) == 8
+
+
+def month_events(out: Path) -> list[dict[str, Any]]:
+    """Every event in the month files under ``out``, newest first, following each
+    month's links to its parts."""
+    every = []
+    for path in sorted((out / "changes").glob("*.json"), reverse=True):
+        month = json.loads(path.read_text())
+        every += month["events"]
+        for url in month["parts"]:
+            part = json.loads((out / url.removeprefix(BASE)).read_text())
+            assert part["month"] == month["month"]
+            every += part["events"]
+    return every
+
+
+def test_busy_months_are_cut_into_parts_that_stay_put(
+    history: Engine,
+    write_guide: WriteGuide,
+    seeds: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(flows.publish, "PART", 2)
+    out = tmp_path / "public"
+    publish(history, out, BASE)
+    april = json.loads((out / "changes" / "2026-04.json").read_text())
+    # April's seven events: three full parts, oldest first, and the newest event.
+    assert [url.removeprefix(BASE) for url in april["parts"]] == [
+        "changes/2026-04/3.json",
+        "changes/2026-04/2.json",
+        "changes/2026-04/1.json",
+    ]
+    assert [e["kind"] for e in april["events"]] == ["restored"]
+    assert "[part 1](2026-04/1.md)" in (out / "changelog" / "2026-04.md").read_text()
+    every = month_events(out)
+    assert [e["id"] for e in every] == [
+        e["id"] for e in json.loads((out / "changes.json").read_text())
+    ]
+    write_guide("late.md", company="globex", next_review_due=date(2027, 1, 1))
+    ingest(seeds, history, at(20, month=5))
+    again = {w.path.relative_to(out).as_posix() for w in publish(history, out, BASE)}
+    # A second event in May fills its first part; April stays as it was.
+    assert {"changes/2026-05.json", "changes/2026-05/1.json"} <= again
+    assert not any(
+        name.startswith(("changes/2026-04", "changelog/2026-04")) for name in again
+    )
+    write_guide("clock.md", company="initech", next_review_due=date(2027, 1, 1))
+    ingest(seeds, history, at(3))  # stored last, with an older time: April moves
+    late = {w.path.relative_to(out).as_posix() for w in publish(history, out, BASE)}
+    # It comes fifth in April: the first two parts stay, the later ones move.
+    assert {"changes/2026-04/3.json", "changes/2026-04/4.json"} <= late
+    assert not {"changes/2026-04/1.json", "changes/2026-04/2.json"} & late
+    fresh = tmp_path / "fresh"
+    publish(history, fresh, BASE)
+    assert tree(out) == tree(fresh)
+    assert len(month_events(out)) == 10
 
 
 def test_entry_ids_do_not_depend_on_the_base_url(
@@ -327,6 +380,7 @@ def test_output_matches_the_golden_files(history: Engine, tmp_path: Path) -> Non
         "changes.json",
         "changelog/2026-04.md",
         "index.html",
+        "guides/att/index.html",
         "guides/acme/data-engineer/index.html",
         "feeds/company/att/atom.xml",
     ]
