@@ -455,6 +455,21 @@ def history(session: Session, company: str, role: str) -> list[Version]:
     )
 
 
+def histories(session: Session, guide_ids: Sequence[int]) -> dict[int, list[Version]]:
+    """The versions of several guides, each oldest first, with their snapshots and
+    regions: one look for them all rather than one per guide."""
+    found: dict[int, list[Version]] = {guide_id: [] for guide_id in guide_ids}
+    query = (
+        select(Version)
+        .where(Version.guide_id.in_(guide_ids))
+        .options(selectinload(Version.snapshot).selectinload(Snapshot.regions))
+        .order_by(Version.guide_id, Version.number)
+    )
+    for version in session.scalars(query):
+        found[version.guide_id].append(version)
+    return found
+
+
 @dataclass
 class EventScopes:
     """Where a set of events shows: companies, roles and months (``YYYY-MM``)."""

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from db import store
 from db.connect import reading
-from db.schema import Guide
+from db.schema import Guide, QoqChange, Version
 from flows.changelog import (
     PART,
     render_changelog,
@@ -64,6 +64,8 @@ CONTENTS_KEPT = 10_000
 PARALLEL_CHARTS = 200
 # Company pages drawn from one query: a bounded number of guides in memory.
 COMPANIES_AT_ONCE = 100
+# Guides whose histories are loaded together for their pages.
+GUIDES_AT_ONCE = 200
 MANIFEST = ".compfeed-publish.json"
 SYNCS_AT_ONCE = 16
 # Raised when page templates or charts change, so that old pages are redrawn.
@@ -133,7 +135,7 @@ def _render(
     so the cost follows the changes, not the length of the history."""
     last_version = store.last_version_id(session)
     last_event = store.last_event_id(session)
-    guides = []
+    guides: list[Guide] = []
     if since.version_id == 0 or last_version > since.version_id:
         guides = store.guides_changed_after(session, since.version_id)
     workers = cores()
@@ -275,33 +277,47 @@ def _guide_pages(
     bounded number ahead."""
     ahead = 4 * cores()
     pending: deque[tuple[str, Future[bytes]]] = deque()
-    for guide in guides:
-        page, chart = _guide_files(
-            session, guide, live.get(guide.id, False), base_url, charts
+    for start in range(0, len(guides), GUIDES_AT_ONCE):
+        chunk = guides[start : start + GUIDES_AT_ONCE]
+        histories = store.histories(session, [guide.id for guide in chunk])
+        changes = store.changes_of(
+            session, [v.id for versions in histories.values() for v in versions]
         )
-        yield page
-        if chart is None:
-            continue
-        name, series, fingerprint = chart
-        if pool is None:
-            yield name, render_chart(series, fingerprint)
-            continue
-        pending.append((name, pool.submit(render_chart, series, fingerprint)))
-        while len(pending) > ahead:
-            name, drawing = pending.popleft()
-            yield name, drawing.result()
+        for guide in chunk:
+            page, chart = _guide_files(
+                guide,
+                histories[guide.id],
+                changes,
+                live.get(guide.id, False),
+                base_url,
+                charts,
+            )
+            yield page
+            if chart is None:
+                continue
+            name, series, fingerprint = chart
+            if pool is None:
+                yield name, render_chart(series, fingerprint)
+                continue
+            pending.append((name, pool.submit(render_chart, series, fingerprint)))
+            while len(pending) > ahead:
+                name, drawing = pending.popleft()
+                yield name, drawing.result()
     while pending:
         name, drawing = pending.popleft()
         yield name, drawing.result()
 
 
 def _guide_files(
-    session: Session, guide: Guide, live: bool, base_url: str, charts: Path | None
+    guide: Guide,
+    versions: list[Version],
+    by_version: dict[int, list[QoqChange]],
+    live: bool,
+    base_url: str,
+    charts: Path | None,
 ) -> tuple[tuple[str, bytes], tuple[str, list[Series], str] | None]:
     """A guide's page, and its chart to draw (None when there is none or it is
     already drawn)."""
-    versions = store.history(session, guide.company, guide.role)
-    by_version = store.changes_of(session, [v.id for v in versions])
     # The comparison in force: that of the latest version that has one.
     compared = [v.id for v in versions if v.id in by_version]
     changes = by_version[compared[-1]] if compared else []
