@@ -15,7 +15,9 @@ record every run and each file's verdict.
 
 The database enforces what the code assumes, so that two runs at once cannot write a
 duplicate: one row per guide, per content of a guide, per version number, per region
-position, per event, per source path and per guide source.
+position, per event, per source path and per guide source. A column that leads one
+of these constraints has no index of its own: the constraint's index serves its
+lookups, and every index costs each insert.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ class Snapshot(Base):
     __table_args__ = (UniqueConstraint("guide_id", "content_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"))
     content_hash: Mapped[str] = mapped_column(String(64))
     figures_hash: Mapped[str] = mapped_column(String(64))
     # Business time: what the guide says of itself.
@@ -119,7 +121,7 @@ class Version(Base):
     __table_args__ = (UniqueConstraint("guide_id", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"))
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
@@ -142,7 +144,7 @@ class CompRow(Base):
     __table_args__ = (UniqueConstraint("snapshot_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), index=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
     position: Mapped[int] = mapped_column(Integer)
     region: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3))
@@ -168,7 +170,7 @@ class QoqChange(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
     baseline_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     from_quarter: Mapped[str] = mapped_column(String(7))
-    to_quarter: Mapped[str] = mapped_column(String(7), index=True)
+    to_quarter: Mapped[str] = mapped_column(String(7))
     region: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(40))
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -190,7 +192,7 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     kind: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

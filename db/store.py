@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Engine,
     Select,
     Subquery,
@@ -16,8 +17,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    tuple_,
+    text,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from db.connect import reading
@@ -166,15 +168,21 @@ def stored_guides(
     version and that version's snapshot: three statements for a whole batch."""
     if not keys:
         return {}
+    # Companies and roles each in a list, and the pairs picked here: PostgreSQL
+    # matched a list of (company, role) pairs against every row, one by one, before
+    # its statistics knew the table had grown.
+    wanted = set(keys)
     ids = {
         (company, role): guide_id
         for guide_id, company, role in session.execute(
             select(Guide.id, Guide.company, Guide.role).where(
-                tuple_(Guide.company, Guide.role).in_(list(keys))
+                Guide.company.in_(sorted({company for company, _ in wanted})),
+                Guide.role.in_(sorted({role for _, role in wanted})),
             )
         )
+        if (company, role) in wanted
     }
-    latest = _latest_numbers()
+    latest = _latest_numbers(list(ids.values()))
     current = {
         version.guide_id: version
         for version in session.scalars(
@@ -286,11 +294,27 @@ def _inserted_ids(
     """Insert ``rows`` in one statement; their new ids, in the rows' order."""
     if not rows:
         return []
-    columns = _table(table).c
-    statement = insert(_table(table)).returning(
-        columns.id, sort_by_parameter_order=True
-    )
+    target = _table(table)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # The ids first, from the column's own sequence as its default would draw
+        # them, then COPY: an INSERT of a batch with RETURNING was one statement of
+        # thousands of parameters, which the driver parsed anew each time.
+        ids = list(session.scalars(_NEXT_IDS, {"table": target.name, "n": len(rows)}))
+        _copy(
+            connection,
+            target,
+            [{"id": id_} | row for id_, row in zip(ids, rows, strict=True)],
+        )
+        return ids
+    statement = insert(target).returning(target.c.id, sort_by_parameter_order=True)
     return list(session.scalars(statement, rows))
+
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+    "FROM generate_series(1, :n) ORDER BY 1"
+)
 
 
 def _table(mapped: type[Base]) -> Table:
@@ -298,10 +322,47 @@ def _table(mapped: type[Base]) -> Table:
 
 
 def _insert(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` in as few statements as the driver allows."""
-    # The table, not the mapped class: the ORM's bulk path sent PostgreSQL one
-    # statement per row here.
+    """Insert ``rows``, all of one shape, in as few statements as the driver allows."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy(connection, _table(table), rows)
+        return
+    # The table, not the mapped class: the ORM's bulk path sent one statement per row.
     session.execute(insert(_table(table)), rows)
+
+
+def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` with PostgreSQL's COPY: one statement, where an INSERT per row
+    cost the server an execution each and the client a round of parameter handling.
+    Values go through the columns' own types, as an INSERT's would."""
+    dialect = connection.dialect
+    columns = [table.c[key] for key in rows[0]]
+    names = [column.key for column in columns]
+    processors = [
+        (index, processor)
+        for index, column in enumerate(columns)
+        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    quote = dialect.identifier_preparer
+    listed = ", ".join(quote.quote(name) for name in names)
+    sql = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                values = [row[name] for name in names]
+                for index, processor in processors:
+                    values[index] = processor(values[index])
+                copy.write_row(values)
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises for an INSERT: a unique or foreign key violation is an
+        # IntegrityError, which callers catch to decide again.
+        raise DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
 
 
 def _guide_ids(session: Session, news: Sequence[NewVersion]) -> list[int]:
@@ -614,13 +675,15 @@ def _published() -> Select[*tuple[Any, ...]]:
     )
 
 
-def _latest_numbers() -> Subquery:
-    """Each guide's latest version number, as a subquery."""
-    return (
-        select(Version.guide_id, func.max(Version.number).label("number"))
-        .group_by(Version.guide_id)
-        .subquery()
-    )
+def _latest_numbers(guide_ids: Sequence[int] | None = None) -> Subquery:
+    """Each guide's latest version number (of ``guide_ids`` only, if given), as a
+    subquery."""
+    query = select(Version.guide_id, func.max(Version.number).label("number"))
+    if guide_ids is not None:
+        # The planner does not carry an IN list from the outer query into the
+        # grouping: without it, every batch grouped the whole history.
+        query = query.where(Version.guide_id.in_(guide_ids))
+    return query.group_by(Version.guide_id).subquery()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from flows.guide import Guide
@@ -42,11 +43,13 @@ class Snapshot:
     def quarter(self) -> Quarter:
         return Quarter.parse(self.frontmatter["salary_data_quarter"])
 
-    @property
+    # Cached: deciding a change asks for each twice, and each is a JSON dump and a
+    # SHA-256 of the whole guide.
+    @cached_property
     def content_hash(self) -> str:
         return _digest({"frontmatter": self.frontmatter, "body": self.body})
 
-    @property
+    @cached_property
     def figures_hash(self) -> str:
         return _digest({key: self.frontmatter.get(key) for key in FIGURE_FIELDS})
 

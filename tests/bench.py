@@ -66,7 +66,8 @@ class StepResult:
 
 
 class StatementCounter:
-    """Counts statements sent by every engine whose URL names ``database``."""
+    """Counts statements sent by every engine whose URL names ``database``, COPY
+    included."""
 
     def __init__(self, database: str | None) -> None:
         self.count = 0
@@ -74,9 +75,19 @@ class StatementCounter:
         self._ours: dict[int, bool] = {}
 
     def install(self) -> None:
+        import psycopg
         from sqlalchemy import Engine, event
 
         event.listen(Engine, "before_cursor_execute", self._seen)
+        # COPY goes to the driver itself, past SQLAlchemy's events: counted here.
+        copy = psycopg.Cursor.copy
+
+        def counted(cursor: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
+            if cursor.connection.info.dbname == self._database:
+                self.count += 1
+            return copy(cursor, *args, **kwargs)
+
+        setattr(psycopg.Cursor, "copy", counted)  # noqa: B010
 
     def _seen(self, connection: Any, *args: Any) -> None:
         engine = connection.engine
