@@ -69,6 +69,11 @@ READ_CHUNK = 25
 # took seconds where it takes milliseconds (autovacuum would renew them later).
 ANALYZE_AFTER = 1000
 
+# A log record that stays on this machine's console and is not sent to the Prefect
+# API: a quarter's reviews fall due together, and thousands of lines, one per guide,
+# cost the API server more than the run's task runs do (a summary line goes instead).
+LOCAL_ONLY = {"send_to_api": False}
+
 # Files written in one transaction: fewer commits, and a batch whose guides a
 # concurrent run wrote first is simply written again one file at a time.
 WRITE_BATCH = 250
@@ -496,7 +501,9 @@ class Ingest:
                     review_due=guide.due,
                 )
             )
-            log.info("%s: review overdue since %s", key, guide.due)
+            log.info("%s: review overdue since %s", key, guide.due, extra=LOCAL_ONLY)
+        if events:
+            log.info("review overdue for %d guide(s)", len(events))
         try:
             with self.sessions.begin() as session:
                 store.add_events(session, events)

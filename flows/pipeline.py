@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar, cast
@@ -41,10 +40,22 @@ from flows.verdict import FileResult, Outcome
 SCAN_BATCH = 1000
 
 
-@dataclass
 class RunReport:
-    results: list[FileResult] = field(default_factory=list)
-    published: list[Written] = field(default_factory=list)
+    """What a run did: a verdict per file, and the files it published.
+
+    A plain class rather than a dataclass: Prefect walks through a flow's return value
+    looking for futures, into lists and dataclasses but not into other objects, and
+    at 10,000 files that walk cost 0.6 s a run."""
+
+    __slots__ = ("published", "results")
+
+    def __init__(
+        self,
+        results: list[FileResult] | None = None,
+        published: list[Written] | None = None,
+    ) -> None:
+        self.results = [] if results is None else results
+        self.published = [] if published is None else published
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)

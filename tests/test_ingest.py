@@ -232,6 +232,29 @@ def test_a_review_only_change_is_reviewed_and_compares_nothing(
     assert count_rows(engine)["events"] == 2
 
 
+def test_overdue_reviews_are_named_on_the_console_and_counted_in_the_run_log(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    write_guide()
+    write_guide("other/guide.md", company="other")
+    with caplog.at_level("INFO", logger="flows.ingest"):
+        ingest(seeds, engine, datetime(2026, 5, 1, tzinfo=UTC))
+    told = [
+        (r.getMessage(), getattr(r, "send_to_api", True))
+        for r in caplog.records
+        if "overdue" in r.getMessage()
+    ]
+    # A line per guide for the console only; the Prefect API gets the count.
+    assert sorted(told[:-1]) == [
+        ("acme/data-engineer: review overdue since 2026-04-10", False),
+        ("other/data-engineer: review overdue since 2026-04-10", False),
+    ]
+    assert told[-1] == ("review overdue for 2 guide(s)", True)
+
+
 def test_a_rejected_file_keeps_history_and_the_batch_goes_on(
     write_guide: WriteGuide, seeds: Path, engine: Engine
 ) -> None:
