@@ -1,7 +1,7 @@
 """The Prefect flows. They only compose the stages; the work is in plain functions.
 
-Files are ingested in batches, one task run per batch, because a task run per file
-costs more in orchestration than parsing the file does.
+Files are ingested in batches, thousands of files read or a thousand guides stored
+per task run, because a task run costs more in orchestration than parsing a file does.
 
 The database URL is never a flow parameter: parameters are stored by the Prefect API,
 and the URL may carry a password. Flows read it from ``COMPFEED_DATABASE_URL``.
