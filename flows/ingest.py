@@ -69,6 +69,11 @@ READ_CHUNK = 25
 # took seconds where it takes milliseconds (autovacuum would renew them later).
 ANALYZE_AFTER = 1000
 
+# A log record that stays on this machine's console and is not sent to the Prefect
+# API: a quarter's reviews fall due together, and thousands of lines, one per guide,
+# cost the API server more than the run's task runs do (a summary line goes instead).
+LOCAL_ONLY = {"send_to_api": False}
+
 # Files written in one transaction: fewer commits, and a batch whose guides a
 # concurrent run wrote first is simply written again one file at a time.
 WRITE_BATCH = 250
@@ -144,6 +149,8 @@ class Ingest:
     run_id: int | None = None
     known: dict[str, KnownSource] = field(default_factory=dict)
     spool: Spool = field(default_factory=Spool)
+    # The files whose verdict this run has committed (their sources).
+    written: set[str] = field(default_factory=set)
     _pool: ProcessPoolExecutor | None = None
 
     def __post_init__(self) -> None:
@@ -274,6 +281,15 @@ class Ingest:
         progress.current().advance(len(scanned) - len(pending))
         return pending
 
+    def write_batches(self, batches: Iterable[list[Scanned]]) -> None:
+        """Several batches, a transaction each. Called again after a transient
+        database error, it leaves out what the first call committed: stored again,
+        those files would be told unchanged."""
+        for batch in batches:
+            left = [item for item in batch if item.source not in self.written]
+            if left:
+                self.write_batch(left)
+
     def write_batch(self, batch: list[Scanned]) -> None:
         """A batch in one transaction; its files one at a time if a concurrent run
         stored one of its guides first, each deciding again against what it wrote."""
@@ -281,10 +297,16 @@ class Ingest:
             with self.sessions.begin() as session:
                 results = self._store(session, batch)
         except IntegrityError:
-            results = [self._store_alone(item) for item in batch]
-        for item, result in zip(batch, results, strict=True):
-            item.result = result
+            for item in batch:
+                self._written(item, self._store_alone(item))
+        else:
+            for item, result in zip(batch, results, strict=True):
+                self._written(item, result)
         progress.current().advance(len(batch))
+
+    def _written(self, item: Scanned, result: FileResult) -> None:
+        item.result = result
+        self.written.add(item.source)
 
     @staticmethod
     def report(scanned: Sequence[Scanned]) -> None:
@@ -500,7 +522,9 @@ class Ingest:
                     review_due=guide.due,
                 )
             )
-            log.info("%s: review overdue since %s", key, guide.due)
+            log.info("%s: review overdue since %s", key, guide.due, extra=LOCAL_ONLY)
+        if events:
+            log.info("review overdue for %d guide(s)", len(events))
         try:
             with self.sessions.begin() as session:
                 store.add_events(session, events)

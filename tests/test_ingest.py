@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import flows.ingest as ingest_module
+from db import store
 from db.connect import make_engine
 from db.migrate import upgrade
 from db.schema import CompRow, Event, Guide, QoqChange, Version
 from db.store import count_rows
 from flows.discover import discover
-from flows.ingest import ingest_folder
+from flows.ingest import Ingest, ingest_folder
 from flows.processes import process_pool
 from flows.verdict import FileResult, Outcome
 from tests.conftest import SEED, WriteGuide
@@ -230,6 +234,60 @@ def test_a_review_only_change_is_reviewed_and_compares_nothing(
     assert (result.kind, result.version) == ("reviewed", 2)
     assert count_rows(engine)["qoq_changes"] == 0
     assert count_rows(engine)["events"] == 2
+
+
+def test_overdue_reviews_are_named_on_the_console_and_counted_in_the_run_log(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    write_guide()
+    write_guide("other/guide.md", company="other")
+    with caplog.at_level("INFO", logger="flows.ingest"):
+        ingest(seeds, engine, datetime(2026, 5, 1, tzinfo=UTC))
+    told = [
+        (r.getMessage(), getattr(r, "send_to_api", True))
+        for r in caplog.records
+        if "overdue" in r.getMessage()
+    ]
+    # A line per guide for the console only; the Prefect API gets the count.
+    assert sorted(told[:-1]) == [
+        ("acme/data-engineer: review overdue since 2026-04-10", False),
+        ("other/data-engineer: review overdue since 2026-04-10", False),
+    ]
+    assert told[-1] == ("review overdue for 2 guide(s)", True)
+
+
+def test_batches_written_again_after_a_transient_error_keep_what_was_committed(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for company in ("one", "two", "three"):
+        write_guide(f"{company}/guide.md", company=company)
+    calls = itertools.count(1)
+    append = store.append_versions
+
+    def busy_once(*args: Any, **kwargs: Any) -> None:
+        if next(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        append(*args, **kwargs)
+
+    monkeypatch.setattr(store, "append_versions", busy_once)
+    with Ingest(seeds, engine, T1) as job:
+        scanned = job.scan(discover(seeds))
+        pending = job.to_write(scanned, job.conflicts(scanned))
+        batches = [pending[:2], pending[2:]]
+        with pytest.raises(OperationalError):
+            job.write_batches(batches)
+        # A retried task goes again over both: the first stays as it was stored.
+        job.write_batches(batches)
+    assert [(i.result.outcome, i.result.version) for i in scanned] == [
+        (Outcome.INGESTED, 1)
+    ] * 3
+    assert count_rows(engine)["versions"] == 3
 
 
 def test_a_rejected_file_keeps_history_and_the_batch_goes_on(
