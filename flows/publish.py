@@ -346,8 +346,8 @@ def _read_manifest(out: Path) -> dict[str, Any]:
 
 def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
     """Write every file that changed, all or nothing: each is written to a temporary
-    file beside its target as it comes, and only when all are written are they
-    renamed into place."""
+    file beside its target as it comes, and only when all are written and synced are
+    they renamed into place."""
     staged: list[tuple[Path, Path]] = []
     written = []
     try:
@@ -358,6 +358,12 @@ def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
             if changed:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 staged.append((_stage(path, content), path))
+        # Every staged file is on disk before any replaces its target, so a crash
+        # never leaves a published file empty. Their syncs go together, from threads:
+        # one after another they cost a few milliseconds each, thousands after a
+        # quarter.
+        with ThreadPoolExecutor(SYNCS_AT_ONCE) as syncing:
+            list(syncing.map(_sync, [temp for temp, _ in staged]))
     except BaseException as exc:
         # Rendering or writing failed: nothing staged is kept, nothing replaced.
         for temp, _ in staged:
@@ -368,11 +374,6 @@ def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
                 "nothing was replaced, the previous files are intact"
             ) from exc
         raise
-    # Every staged file is on disk before any replaces its target, so a crash never
-    # leaves a published file empty. Their syncs go together, from threads: one
-    # after another they cost a few milliseconds each, thousands after a quarter.
-    with ThreadPoolExecutor(SYNCS_AT_ONCE) as syncing:
-        list(syncing.map(_sync, [temp for temp, _ in staged]))
     for temp, path in staged:
         temp.replace(path)
     return written

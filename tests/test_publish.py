@@ -489,12 +489,14 @@ def test_a_chart_shows_one_quarter_no_figures_and_close_amounts() -> None:
     assert close == ["2025-Q4", "2026-Q1", "100.0K", "100.5K", "101.0K", "Close (USD)"]
 
 
+@pytest.mark.parametrize("step", ["_stage", "_sync"])
 @pytest.mark.parametrize(
     ("code", "reason"),
     [(28, "No space left on device"), (30, "Read-only file system")],
     ids=["full-disk", "read-only"],
 )
 def test_a_failed_publish_leaves_the_previous_files(
+    step: str,
     code: int,
     reason: str,
     write_guide: WriteGuide,
@@ -510,19 +512,20 @@ def test_a_failed_publish_leaves_the_previous_files(
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     write_guide(salary_data_quarter="2026-Q1")
     ingest(seeds, engine, T2)
-    staged = 0
-    real_stage = flows.publish._stage
+    calls = 0
+    real = getattr(flows.publish, step)
 
-    def full_disk(path: Path, content: bytes) -> Path:
-        nonlocal staged
-        staged += 1
-        if staged == 3:
+    def failing(path: Path, *args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
             raise OSError(code, reason, str(path))
-        return real_stage(path, content)
+        return real(path, *args)
 
     # The tests run as root, whom a read-only mode does not stop: the failure is
-    # made where the file is written.
-    monkeypatch.setattr(flows.publish, "_stage", full_disk)
+    # made where the file is written, or where it is synced (a full disk can show
+    # only then, once the file system allocates its blocks).
+    monkeypatch.setattr(flows.publish, step, failing)
     with pytest.raises(PublishError, match=f"{reason}; nothing was replaced"):
         publish(engine, out, BASE)
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
