@@ -40,6 +40,7 @@ from flows.changelog import (
     render_part_json,
 )
 from flows.feeds import entry_id, render_feeds
+from flows.ingest import batches
 from flows.pages import (
     Series,
     chart_fingerprint,
@@ -209,8 +210,7 @@ def _page_files(
     yield "index.html", render_index(companies, roles, base_url).encode("utf-8")
     live: dict[int, bool] = {}
     changed = sorted({guide.company for guide in guides})
-    for start in range(0, len(changed), COMPANIES_AT_ONCE):
-        chunk = changed[start : start + COMPANIES_AT_ONCE]
+    for chunk in batches(changed, COMPANIES_AT_ONCE):
         index = store.guide_index(session, chunk)
         for company, group in groupby(index, key=lambda entry: entry[0].company):
             entries = list(group)
@@ -277,8 +277,7 @@ def _guide_pages(
     bounded number ahead."""
     ahead = 4 * cores()
     pending: deque[tuple[str, Future[bytes]]] = deque()
-    for start in range(0, len(guides), GUIDES_AT_ONCE):
-        chunk = guides[start : start + GUIDES_AT_ONCE]
+    for chunk in batches(guides, GUIDES_AT_ONCE):
         histories = store.histories(session, [guide.id for guide in chunk])
         changes = store.changes_of(
             session, [v.id for versions in histories.values() for v in versions]
