@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from db.connect import reading
 from db.schema import (
@@ -675,9 +675,11 @@ def _published() -> Select[*tuple[Any, ...]]:
     )
 
 
-def _latest_numbers(guide_ids: Sequence[int] | None = None) -> Subquery:
-    """Each guide's latest version number (of ``guide_ids`` only, if given), as a
-    subquery."""
+def _latest_numbers(
+    guide_ids: Sequence[int] | Select[int] | None = None,
+) -> Subquery:
+    """Each guide's latest version number (of ``guide_ids`` only, a list or a query,
+    if given), as a subquery."""
     query = select(Version.guide_id, func.max(Version.number).label("number"))
     if guide_ids is not None:
         # The planner does not carry an IN list from the outer query into the
@@ -763,17 +765,18 @@ def guide_index(
 ) -> list[tuple[Guide, Version, bool]]:
     """The guides of some companies, each with its latest version and whether it is
     live (has a file)."""
-    newer = aliased(Version)
-    is_latest = (
-        ~select(newer.id)
-        .where(newer.guide_id == Version.guide_id, newer.number > Version.number)
-        .exists()
-    )
+    theirs = Guide.company.in_(sorted(companies))
+    latest = _latest_numbers(select(Guide.id).where(theirs))
     query = (
         select(Guide, Version, Source.id)
         .join(Version, Version.guide_id == Guide.id)
+        .join(
+            latest,
+            (latest.c.guide_id == Version.guide_id)
+            & (latest.c.number == Version.number),
+        )
         .outerjoin(Source, Source.guide_id == Guide.id)
-        .where(Guide.company.in_(sorted(companies)), is_latest)
+        .where(theirs)
         # The index shows titles and quarters; the bodies would only cost memory.
         .options(
             selectinload(Version.snapshot).load_only(
