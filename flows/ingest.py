@@ -183,15 +183,31 @@ class Ingest:
         return guide is not None and any(fnmatch(guide, p) for p in self.guides)
 
     def scan(self, paths: Iterable[Path]) -> list[Scanned]:
-        looked = [self._look(path) for path in paths]
-        unread = [item for item in looked if isinstance(item, ToRead)]
-        read = iter(self._read(unread))
+        looked = self.look(paths)
+        return self.merge(looked, self.read(unread(looked)))
+
+    def look(self, paths: Iterable[Path]) -> list[Scanned | ToRead]:
+        """Each file's verdict from its signature alone where that is enough (an
+        unchanged file), or what reading it needs."""
+        return [self._look(path) for path in paths]
+
+    def read(self, files: list[ToRead]) -> list[Scanned]:
+        """Read, hash and parse the files that need it, in the order given."""
+        read = self._read(files)
+        progress.current().advance(len(files))
+        return read
+
+    def merge(
+        self, looked: Iterable[Scanned | ToRead], read: Iterable[Scanned]
+    ) -> list[Scanned]:
+        """The scan in the files' order: what ``look`` settled, and what was read in
+        its place; only the guides this run may touch."""
+        done = iter(read)
         scanned = []
         for item in looked:
-            found = next(read) if isinstance(item, ToRead) else item
+            found = next(done) if isinstance(item, ToRead) else item
             if self.wanted(found.guide or found.result.guide):
                 scanned.append(found)
-        progress.current().advance(len(looked))
         return scanned
 
     def _look(self, path: Path) -> Scanned | ToRead:
@@ -582,6 +598,10 @@ def ingest_folder(
         job.flag_overdue()
         job.finish(results)
     return results
+
+
+def unread(looked: Iterable[Scanned | ToRead]) -> list[ToRead]:
+    return [item for item in looked if isinstance(item, ToRead)]
 
 
 @dataclass(frozen=True)

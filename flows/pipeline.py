@@ -13,7 +13,6 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 from prefect import State, Task, flow, get_run_logger, task
@@ -30,7 +29,7 @@ from db.connect import make_engine, redacted
 from db.migrate import upgrade
 from flows import progress
 from flows.discover import discover
-from flows.ingest import WRITE_BATCH, Ingest, Scanned, batches
+from flows.ingest import WRITE_BATCH, Ingest, Scanned, ToRead, batches, unread
 from flows.publish import Written, publish
 from flows.settings import Settings
 from flows.snapshot import ChangeKind
@@ -41,12 +40,12 @@ from flows.verdict import FileResult, Outcome
 # which walked it again on each one, about a second of a first ingest of 10,000 guides.
 gc.freeze()
 
-# Files per scan task run, and transactions (of WRITE_BATCH changed guides) per
+# Files per read task run, and transactions (of WRITE_BATCH changed guides) per
 # write task run. A task run costs about 35 ms of CPU, a fifth in this process and
 # the rest in the Prefect API server recording it, on the same cores; 2,500 files
 # take about a second to read and parse on two cores, 1,000 guides about half a
 # second to store.
-SCAN_BATCH = 2500
+READ_BATCH = 2500
 WRITES_PER_TASK = 4
 
 
@@ -143,9 +142,9 @@ def _database(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-@_retrying_task("scan-batch")
-def scan_batch(job: Ingest, paths: list[Path]) -> list[Scanned]:
-    return job.scan(paths)
+@_retrying_task("read-batch")
+def read_batch(job: Ingest, files: list[ToRead]) -> list[Scanned]:
+    return job.read(files)
 
 
 @_retrying_task("write-batches")
@@ -179,13 +178,17 @@ def _ingest(
     now = datetime.now(UTC).replace(microsecond=0)
     patterns = None if guides is None else tuple(guides)
     with Ingest(settings.seeds, engine, now, force, flow_run.get_id(), patterns) as job:
-        scanned: list[Scanned] = []
-        progress.current().start("reading", len(paths))
-        for batch in batches(paths, SCAN_BATCH):
-            scanned += scan_batch(opaque(job), opaque(batch))
+        # Unchanged files are known from their signatures, here; task runs read
+        # only the others, so a run with nothing changed makes none.
+        looked = job.look(paths)
+        files = unread(looked)
+        progress.current().start("reading", len(files))
+        read: list[Scanned] = []
+        for batch in batches(files, READ_BATCH):
+            read += read_batch(opaque(job), opaque(batch))
+        scanned = job.merge(looked, read)
         progress.current().start("storing", len(scanned))
-        # Task runs only for files with something to store: a run with nothing
-        # changed makes none.
+        # Task runs only for files with something to store.
         pending = job.to_write(scanned, job.conflicts(scanned))
         writes = list(batches(pending, WRITE_BATCH))
         for some in batches(writes, WRITES_PER_TASK):
