@@ -12,9 +12,9 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
-# What a fork server imports once for every process it starts: the file reader and
-# the charts, so that each process starts working at once.
-PRELOAD = ["flows.ingest", "flows.pages"]
+# What a fork server imports once for every process it starts, so that each process
+# starts reading at once.
+PRELOAD = ["flows.ingest"]
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
