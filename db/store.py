@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Connection,
@@ -743,6 +743,36 @@ def changes_of(
         )
         for change in session.scalars(query):
             found.setdefault(change.version_id, []).append(change)
+    return found
+
+
+class Moved(NamedTuple):
+    """A figure that moved or is flagged, as a feed entry shows it."""
+
+    region: str
+    field: str
+    old: float | None
+    new: float | None
+    pct: float | None
+    flag: str | None
+
+
+def moved_of(session: Session, version_ids: Sequence[int]) -> dict[int, list[Moved]]:
+    """Each version's figures that moved or are flagged. Plain rows, not ORM
+    objects: every feed entry shows them, dozens of entries per feed."""
+    found: dict[int, list[Moved]] = {}
+    if version_ids:
+        columns = [getattr(QoqChange, name) for name in Moved._fields]
+        query = (
+            select(QoqChange.version_id, *columns)
+            .where(
+                QoqChange.version_id.in_(version_ids),
+                QoqChange.flag.is_not(None) | (QoqChange.delta != 0),
+            )
+            .order_by(QoqChange.id)
+        )
+        for version_id, *row in session.execute(query):
+            found.setdefault(version_id, []).append(Moved(*row))
     return found
 
 

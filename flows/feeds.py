@@ -12,17 +12,19 @@ import html
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
-from db.schema import QoqChange
-from db.store import PublishedEvent
+from db.store import Moved, PublishedEvent
 from flows.views import amount
 
 # The tagging authority and the year it was taken: fixed, so ids never change.
 TAG_PREFIX = "tag:compfeed,2026:"
 # An empty feed still needs a date; the epoch keeps that file stable too.
 NO_EVENTS = datetime(1970, 1, 1, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
 # Characters XML 1.0 does not allow in a document, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -43,37 +45,45 @@ def guide_url(base_url: str, company: str, role: str) -> str:
     return f"{base_url}guides/{company}/{role}/"
 
 
-def entry_html(event: PublishedEvent, changes: Sequence[QoqChange]) -> str:
+def entry_html(event: PublishedEvent, moved: Sequence[Moved]) -> str:
     """The entry's content: its headline, and the figures that moved, if any."""
-    parts = [f"<p>{html.escape(event.headline)}</p>"]
-    moved = [c for c in changes if c.flag is not None or c.delta]
-    if moved:
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(cell))}</td>"
-                for cell in (
-                    c.region,
-                    c.field,
-                    amount(c.old),
-                    amount(c.new),
-                    "" if c.pct is None else f"{c.pct:+.2f}%",
-                    c.flag or "",
-                )
-            )
-            + "</tr>"
-            for c in moved
-        )
-        parts.append(
-            "<table><tr><th>region</th><th>figure</th><th>old</th><th>new</th>"
-            f"<th>change</th><th>note</th></tr>{rows}</table>"
-        )
-    return "".join(parts)
+    text = f"<p>{html.escape(event.headline)}</p>"
+    if not moved:
+        return text
+    # Amounts and percentages are digits and signs, with nothing to escape.
+    rows = "".join(
+        f"<tr><td>{html.escape(c.region)}</td><td>{html.escape(c.field)}</td>"
+        f"<td>{amount(c.old)}</td><td>{amount(c.new)}</td>"
+        f"<td>{'' if c.pct is None else f'{c.pct:+.2f}%'}</td>"
+        f"<td>{html.escape(c.flag or '')}</td></tr>"
+        for c in moved
+    )
+    return (
+        f"{text}<table><tr><th>region</th><th>figure</th><th>old</th><th>new</th>"
+        f"<th>change</th><th>note</th></tr>{rows}</table>"
+    )
+
+
+def published_contents(path: Path) -> dict[str, str]:
+    """The entries of an Atom feed published before: their HTML by entry id (none
+    when the file is missing or unreadable). An entry's HTML follows from its event
+    alone, which is never changed, so a feed drawn again can take it from there."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.parse(str(path), parser).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return {}
+    found = {}
+    for entry in root.iterfind(f"{ATOM}entry"):
+        tag, content = entry.findtext(f"{ATOM}id"), entry.findtext(f"{ATOM}content")
+        if tag and content is not None:
+            found[tag] = content
+    return found
 
 
 def render_feed(
     events: Sequence[PublishedEvent],
-    changes: dict[int, list[QoqChange]],
+    changes: dict[int, list[Moved]],
     *,
     kind: str,
     title: str,
@@ -96,7 +106,7 @@ def render_feed(
 
 def render_feeds(
     events: Sequence[PublishedEvent],
-    changes: dict[int, list[QoqChange]],
+    changes: dict[int, list[Moved]],
     *,
     title: str,
     rss_url: str,
@@ -128,7 +138,7 @@ def _address(feed: FeedGenerator, self_url: str, home_url: str, base_url: str) -
 
 def _feed(
     events: Sequence[PublishedEvent],
-    changes: dict[int, list[QoqChange]],
+    changes: dict[int, list[Moved]],
     title: str,
     base_url: str,
     contents: dict[str, str],

@@ -15,10 +15,8 @@ import json
 import logging
 import os
 import tempfile
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -39,20 +37,10 @@ from flows.changelog import (
     render_part,
     render_part_json,
 )
-from flows.feeds import entry_id, render_feeds
+from flows.charts import charted, render_chart, series_of
+from flows.feeds import entry_id, published_contents, render_feeds
 from flows.ingest import batches
-from flows.pages import (
-    Series,
-    chart_fingerprint,
-    chart_fingerprint_of,
-    charted,
-    render_chart,
-    render_company,
-    render_guide_page,
-    render_index,
-    series_of,
-)
-from flows.processes import cores, process_pool
+from flows.pages import render_company, render_guide_page, render_index
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +48,6 @@ FEED_WINDOW = 50
 # The top-level changelog's newest events; the month files hold every one.
 CHANGELOG_WINDOW = 1000
 CONTENTS_KEPT = 10_000
-# From this many guide pages on, charts are drawn in other processes too: below it,
-# starting them (about a second of CPU) costs more than the charts (10 ms each).
-PARALLEL_CHARTS = 200
 # Company pages drawn from one query: a bounded number of guides in memory.
 COMPANIES_AT_ONCE = 100
 # Guides whose histories are loaded together for their pages.
@@ -70,7 +55,7 @@ GUIDES_AT_ONCE = 200
 MANIFEST = ".compfeed-publish.json"
 SYNCS_AT_ONCE = 16
 # Raised when page templates or charts change, so that old pages are redrawn.
-PAGES_VERSION = 4
+PAGES_VERSION = 5
 
 
 class PublishError(Exception):
@@ -113,7 +98,7 @@ class Since:
 
     version_id: int
     event_id: int
-    charts: Path | None  # where the charts drawn before are, to be kept if still true
+    drawn: Path | None  # where the files drawn before are, for what they still hold
 
 
 def _since(out: Path, settings: dict[str, Any]) -> Since:
@@ -139,14 +124,9 @@ def _render(
     guides: list[Guide] = []
     if since.version_id == 0 or last_version > since.version_id:
         guides = store.guides_changed_after(session, since.version_id)
-    workers = cores()
-    with ExitStack() as stack:
-        pool = None
-        if workers > 1 and len(guides) >= PARALLEL_CHARTS:
-            pool = stack.enter_context(process_pool(workers))
-        yield from _event_files(session, since, settings)
-        if guides:
-            yield from _page_files(session, guides, settings["base_url"], since, pool)
+    yield from _event_files(session, since, settings)
+    if guides:
+        yield from _page_files(session, guides, settings["base_url"])
     manifest = {
         **settings,
         "last_version_id": last_version,
@@ -173,10 +153,14 @@ def _event_files(
     for path, scope in feeds:
         if len(contents) > CONTENTS_KEPT:
             contents.clear()
+        if since.drawn is not None:
+            # A feed drawn again still shows most of its entries, whose HTML is
+            # already in its published file.
+            contents.update(published_contents(since.drawn / f"{path}atom.xml"))
         events = store.recent_events(session, window, **scope)
         # Only the entries not drawn yet need their figures.
         to_draw = {e.version_id for e in events if entry_id(e) not in contents}
-        changes = store.changes_of(session, sorted(to_draw))
+        changes = store.moved_of(session, sorted(to_draw))
         rss, atom = render_feeds(
             events,
             changes,
@@ -202,8 +186,6 @@ def _page_files(
     session: Session,
     guides: list[Guide],
     base_url: str,
-    since: Since,
-    pool: ProcessPoolExecutor | None,
 ) -> Iterator[tuple[str, bytes]]:
     """The index, and the pages of the guides given and of their companies."""
     companies, roles = store.companies(session), store.roles(session)
@@ -217,7 +199,7 @@ def _page_files(
             page = render_company(company, entries, base_url)
             yield f"guides/{company}/index.html", page.encode("utf-8")
             live.update((guide.id, is_live) for guide, _, is_live in entries)
-    yield from _guide_pages(session, guides, live, base_url, since.charts, pool)
+    yield from _guide_pages(session, guides, live, base_url)
 
 
 def _month_files(
@@ -264,47 +246,19 @@ def _feed_title(path: str) -> str:
 
 
 def _guide_pages(
-    session: Session,
-    guides: list[Guide],
-    live: dict[int, bool],
-    base_url: str,
-    charts: Path | None,
-    pool: ProcessPoolExecutor | None,
+    session: Session, guides: list[Guide], live: dict[int, bool], base_url: str
 ) -> Iterator[tuple[str, bytes]]:
-    """Each guide's page and, when its figures moved, its chart. Charts cost most of
-    a publish after a quarter: when there are many, the ``pool``'s processes draw
-    them while this one renders the pages, and they are taken back in order, a
-    bounded number ahead."""
-    ahead = 4 * cores()
-    pending: deque[tuple[str, Future[bytes]]] = deque()
+    """Each guide's page and chart (a chart whose figures did not move is drawn the
+    same, and its file left as it is)."""
     for chunk in batches(guides, GUIDES_AT_ONCE):
         histories = store.histories(session, [guide.id for guide in chunk])
         changes = store.changes_of(
             session, [v.id for versions in histories.values() for v in versions]
         )
         for guide in chunk:
-            page, chart = _guide_files(
-                guide,
-                histories[guide.id],
-                changes,
-                live.get(guide.id, False),
-                base_url,
-                charts,
+            yield from _guide_files(
+                guide, histories[guide.id], changes, live.get(guide.id, False), base_url
             )
-            yield page
-            if chart is None:
-                continue
-            name, series, fingerprint = chart
-            if pool is None:
-                yield name, render_chart(series, fingerprint)
-                continue
-            pending.append((name, pool.submit(render_chart, series, fingerprint)))
-            while len(pending) > ahead:
-                name, drawing = pending.popleft()
-                yield name, drawing.result()
-    while pending:
-        name, drawing = pending.popleft()
-        yield name, drawing.result()
 
 
 def _guide_files(
@@ -313,10 +267,8 @@ def _guide_files(
     by_version: dict[int, list[QoqChange]],
     live: bool,
     base_url: str,
-    charts: Path | None,
-) -> tuple[tuple[str, bytes], tuple[str, list[Series], str] | None]:
-    """A guide's page, and its chart to draw (None when there is none or it is
-    already drawn)."""
+) -> Iterator[tuple[str, bytes]]:
+    """A guide's page, and its chart when it has a history to chart."""
     # The comparison in force: that of the latest version that has one.
     compared = [v.id for v in versions if v.id in by_version]
     changes = by_version[compared[-1]] if compared else []
@@ -324,15 +276,9 @@ def _guide_files(
     series = series_of(versions)
     chart = charted(series)
     page = render_guide_page(guide, versions, changes, live, chart, base_url)
-    to_draw = None
+    yield f"{folder}index.html", page.encode("utf-8")
     if chart:
-        # Drawing costs about 3 ms a region, so only guides with a history get one,
-        # and a chart whose figures did not move (a review) is not drawn again.
-        fingerprint = chart_fingerprint(series)
-        drawn = None if charts is None else charts / folder / "chart.svg"
-        if drawn is None or chart_fingerprint_of(drawn) != fingerprint:
-            to_draw = (f"{folder}chart.svg", series, fingerprint)
-    return (f"{folder}index.html", page.encode("utf-8")), to_draw
+        yield f"{folder}chart.svg", render_chart(series)
 
 
 def _read_manifest(out: Path) -> dict[str, Any]:
@@ -350,19 +296,23 @@ def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
     staged: list[tuple[Path, Path]] = []
     written = []
     try:
-        for name, content in files:
-            path = out / name
-            changed = _differs(path, content)
-            written.append(Written(path, changed))
-            if changed:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                staged.append((_stage(path, content), path))
         # Every staged file is on disk before any replaces its target, so a crash
-        # never leaves a published file empty. Their syncs go together, from threads:
-        # one after another they cost a few milliseconds each, thousands after a
-        # quarter.
+        # never leaves a published file empty. Each is synced from a thread as soon
+        # as it is staged, while the next ones are rendered: one after another the
+        # syncs cost a few milliseconds each, thousands after a quarter.
         with ThreadPoolExecutor(SYNCS_AT_ONCE) as syncing:
-            list(syncing.map(_sync, [temp for temp, _ in staged]))
+            syncs = []
+            for name, content in files:
+                path = out / name
+                changed = _differs(path, content)
+                written.append(Written(path, changed))
+                if changed:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    temp = _stage(path, content)
+                    staged.append((temp, path))
+                    syncs.append(syncing.submit(_sync, temp))
+            for sync in syncs:
+                sync.result()
     except BaseException as exc:
         # Rendering or writing failed: nothing staged is kept, nothing replaced.
         for temp, _ in staged:

@@ -21,10 +21,11 @@ import uvicorn
 from lxml import etree, html
 from sqlalchemy import Engine
 
+import flows.feeds
 import flows.publish
 from db.store import PublishedEvent
+from flows.charts import Series, render_chart, ticks
 from flows.feeds import render_feed
-from flows.pages import Series, render_chart
 from flows.publish import PublishError, publish
 from flows.serve import app_for
 from tests.conftest import SEED, WriteGuide, guide_data
@@ -251,7 +252,7 @@ def test_publishing_after_each_run_equals_publishing_once(
         for w in publish(engine, out, BASE)
     }
     assert fourth["guides/acme/data-engineer/index.html"]
-    assert "guides/acme/data-engineer/chart.svg" not in fourth
+    assert not fourth["guides/acme/data-engineer/chart.svg"]
     nothing = publish(engine, out, BASE)
     assert [w.path.name for w in nothing] == []
 
@@ -260,15 +261,52 @@ def test_publishing_after_each_run_equals_publishing_once(
     assert tree(out) == tree(fresh)
 
 
-def test_charts_drawn_in_other_processes_are_the_same(
-    history: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_feed_drawn_again_takes_the_entries_it_keeps_from_its_file(
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    publish(history, tmp_path / "here", BASE)
-    monkeypatch.setattr(flows.publish, "PARALLEL_CHARTS", 1)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    publish(history, tmp_path / "pool", BASE)
-    assert tree(tmp_path / "here") == tree(tmp_path / "pool")
-    assert "guides/acme/data-engineer/chart.svg" in tree(tmp_path / "pool")
+    out = tmp_path / "public"
+    due = {"next_review_due": date(2027, 1, 1)}
+    write_guide(**due)
+    write_guide("acme/qa.md", **due, role="qa-engineer")
+    ingest(seeds, engine, at(1))
+    publish(engine, out, BASE)
+    drawn: list[str] = []
+    real = flows.feeds.entry_html
+
+    def counted(event: PublishedEvent, moved: Any) -> str:
+        drawn.append(f"{event.role} {event.kind}")
+        return real(event, moved)
+
+    monkeypatch.setattr(flows.feeds, "entry_html", counted)
+    write_guide(**due, compensation=[{**BERLIN, "base_low": 73500}])
+    ingest(seeds, engine, at(2))
+    publish(engine, out, BASE)
+    # The main and acme feeds are drawn again: only the new entry's HTML is made.
+    assert drawn == ["data-engineer corrected"]
+    # Published files that cannot be read back are no source: their entries are
+    # made again, and the result is what a fresh publish gives.
+    for name in ("feed.xml", "atom.xml"):
+        (out / name).write_text("<feed><entry>")
+    (out / "feeds" / "company" / "acme" / "atom.xml").unlink()
+    write_guide(
+        "acme/qa.md", **{**due, "last_updated": date(2026, 4, 3)}, role="qa-engineer"
+    )
+    ingest(seeds, engine, at(3))
+    drawn.clear()
+    publish(engine, out, BASE)
+    # The main feed's four entries, oldest first, made once for the acme feed too.
+    assert drawn == [
+        "data-engineer new",
+        "qa-engineer new",
+        "data-engineer corrected",
+        "qa-engineer reviewed",
+    ]
+    publish(engine, tmp_path / "fresh", BASE)
+    assert tree(out) == tree(tmp_path / "fresh")
 
 
 def test_the_top_changelog_keeps_the_newest_and_months_keep_all(
@@ -430,20 +468,17 @@ def test_a_guide_page_shows_ranges_versions_comparison_and_chart(
     assert entry.link == f"{BASE}guides/acme/data-engineer/#v1"
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
 def panel_texts(svg: bytes) -> list[list[str]]:
     """The texts of each panel of a chart, top to bottom."""
     root = etree.fromstring(svg)
-    panels = root.iterfind(".//{http://www.w3.org/2000/svg}g[@id]")
-    return [
-        [text for text in panel.itertext() if text.strip()]
-        for panel in panels
-        if panel.get("id", "").startswith("axes_")
-    ]
+    panels = root.iterfind(f".//{SVG}g[@class='panel']")
+    return [[text for text in panel.itertext() if text.strip()] for panel in panels]
 
 
-def test_a_chart_is_the_same_whatever_was_drawn_before() -> None:
-    """Figures are kept and drawn again for other guides: nothing of the charts
-    drawn before may show in the next."""
+def test_a_chart_draws_each_band_inside_its_panel() -> None:
     berlin = Series(
         "Berlin",
         "EUR",
@@ -453,21 +488,52 @@ def test_a_chart_is_the_same_whatever_was_drawn_before() -> None:
     )
     quarters = [f"{year}-Q{q}" for year in (2024, 2025, 2026) for q in (1, 2, 3, 4)]
     pune = Series(
-        "Pune (R&D)",
+        "Pune <R&D>",
         "INR",
         quarters,
         [(3_000_000 + i * 10_000, 4_000_000) for i in range(12)],
         [(None, None)] * 12,
     )
-    first = render_chart([berlin], "0" * 64)
-    render_chart([pune], "1" * 64)
-    render_chart([pune, berlin], "2" * 64)
-    assert render_chart([berlin], "0" * 64) == first
-    assert panel_texts(first) == [
-        ["2025-Q4", "2026-Q1", "80K", "100K", "120K", "Berlin (EUR)"]
-    ]
-    # Twelve quarters: every other one is named.
-    assert panel_texts(render_chart([pune], "1" * 64))[0][:6] == quarters[::2]
+    svg = render_chart([pune, berlin])
+    assert svg == render_chart([pune, berlin])
+    root = etree.fromstring(svg)
+    assert not list(root.iter(f"{SVG}script"))
+    first, second = panel_texts(svg)
+    # Twelve quarters: every other one is named. Region names are escaped.
+    assert first[:6] == quarters[::2]
+    assert first[-1] == "Pune <R&D> (INR)"
+    assert second == ["2025-Q4", "2026-Q1", "80K", "100K", "120K", "Berlin (EUR)"]
+    tops, bands_drawn = [], []
+    for panel in root.iterfind(f".//{SVG}g[@class='panel']"):
+        frame = panel.find(f"{SVG}rect")
+        assert frame is not None
+        x, y, w, h = (float(frame.get(k, "")) for k in ("x", "y", "width", "height"))
+        tops.append(y)
+        bands = panel.findall(f"{SVG}polygon")
+        bands_drawn.append(len(bands))
+        for band in bands:
+            points = [p.split(",") for p in band.get("points", "").split()]
+            assert points
+            for px, py in points:
+                assert x <= float(px) <= x + w and y <= float(py) <= y + h
+    # Pune has no total comp: its base band alone.
+    assert bands_drawn == [1, 2]
+    assert tops == sorted(tops) and len(set(tops)) == 2
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (67_250, 127_750, [80_000, 100_000, 120_000]),
+        (99_940, 101_260, [100_000, 100_500, 101_000]),
+        (0.5, 1.5, [0.6, 0.8, 1.0, 1.2, 1.4]),
+        (9_000, 11_000, [9_000, 9_500, 10_000, 10_500, 11_000]),
+    ],
+)
+def test_chart_amounts_are_round_and_within_the_range(
+    low: float, high: float, expected: list[float]
+) -> None:
+    assert ticks(low, high) == pytest.approx(expected)
 
 
 def test_a_chart_shows_one_quarter_no_figures_and_close_amounts() -> None:
@@ -482,7 +548,7 @@ def test_a_chart_shows_one_quarter_no_figures_and_close_amounts() -> None:
             [(None, None), (None, None)],
         ),
     ]
-    once, nowhere, close = panel_texts(render_chart(series, "3" * 64))
+    once, nowhere, close = panel_texts(render_chart(series))
     assert once[0] == "2026-Q1"
     assert nowhere == ["Nowhere (EUR)"]
     # Amounts a few hundred apart get the decimals that tell them apart.
