@@ -51,6 +51,8 @@ from flows.snapshot import (
     Snapshot,
     changed_fields,
     classify,
+    hashed,
+    known_hashes,
     snapshot_of,
     title_of,
 )
@@ -100,6 +102,11 @@ class Decision:
     new: store.NewVersion | None = None
 
 
+# A parsed guide and its snapshot, whose hashes are worked out by the process that
+# parsed it: with a process per core, that work is shared out.
+Spooled = tuple[ParsedGuide, Snapshot]
+
+
 class Spool:
     """Parsed guides kept in temporary files between the scan and the write: one
     file per process that parses, each written by that process alone."""
@@ -109,7 +116,7 @@ class Spool:
         self.path = self._folder.name
         self._readers: dict[str, IO[bytes]] = {}
 
-    def get(self, place: tuple[str, int]) -> ParsedGuide:
+    def get(self, place: tuple[str, int]) -> Spooled:
         name, offset = place
         reader = self._readers.get(name)
         if reader is None:
@@ -117,7 +124,7 @@ class Spool:
             reader = self._readers[name] = (Path(self.path) / name).open("rb")
         reader.seek(offset)
         # Unpickling is safe here: the spool holds only what this run wrote to it.
-        item: ParsedGuide = pickle.load(reader)
+        item: Spooled = pickle.load(reader)
         return item
 
     def close(self) -> None:
@@ -126,7 +133,7 @@ class Spool:
         self._folder.cleanup()
 
 
-def spool_put(folder: str, item: ParsedGuide) -> tuple[str, int]:
+def spool_put(folder: str, item: Spooled) -> tuple[str, int]:
     """Append ``item`` to this process's file in the spool folder; where it is."""
     name = str(os.getpid())
     with (Path(folder) / name).open("ab") as file:
@@ -352,18 +359,21 @@ class Ingest:
         ]
         stored = store.stored_guides(
             session,
-            [(g.guide.company, g.guide.role) for g in guides if g is not None],
+            [(g.guide.company, g.guide.role) for g, _ in filter(None, guides)],
         )
         decisions = []
-        for item, parsed in zip(batch, guides, strict=True):
+        for item, spooled in zip(batch, guides, strict=True):
             assert item.signature is not None
-            if parsed is None:
+            if spooled is None:
                 guide_id = self.known[item.source].guide_id
                 decisions.append(Decision(item.result, (guide_id, item.signature)))
             else:
+                parsed, after = spooled
                 key = (parsed.guide.company, parsed.guide.role)
                 decisions.append(
-                    self._decide(session, parsed, item.signature, stored.get(key))
+                    self._decide(
+                        session, parsed, after, item.signature, stored.get(key)
+                    )
                 )
         store.append_versions(session, [d.new for d in decisions if d.new])
         store.set_sources(session, [d.source for d in decisions if d.source])
@@ -373,11 +383,11 @@ class Ingest:
         self,
         session: Session,
         parsed: ParsedGuide,
+        after: Snapshot,
         source: FileSignature,
         found: store.Stored | None,
     ) -> Decision:
         guide = parsed.guide
-        after = snapshot_of(guide, parsed.body)
         current = None if found is None else found.current
         before = None if current is None else _snapshot_of(current)
         result = FileResult(
@@ -640,9 +650,10 @@ def _read_file(file: ToRead, spool: str) -> Scanned:
     result = FileResult(
         file.shown, Outcome.OK, guide=parsed.guide.key, warnings=parsed.warnings
     )
-    return Scanned(
-        result, file.source, signature, parsed.guide.key, spool_put(spool, parsed)
-    )
+    # The snapshot's hashes are worked out here, by the process that parsed it.
+    snapshot = hashed(snapshot_of(parsed.guide, parsed.body))
+    place = spool_put(spool, (parsed, snapshot))
+    return Scanned(result, file.source, signature, parsed.guide.key, place)
 
 
 def _unreadable(shown: str, source: str, error: OSError) -> Scanned:
@@ -667,7 +678,12 @@ def _same_stat(known: KnownSource, size: int, mtime_ns: int) -> bool:
 
 
 def _snapshot_of(version: Version) -> Snapshot:
-    return Snapshot(version.snapshot.frontmatter, version.snapshot.body)
+    stored = version.snapshot
+    return known_hashes(
+        Snapshot(stored.frontmatter, stored.body),
+        stored.content_hash,
+        stored.figures_hash,
+    )
 
 
 def _content(snapshot: Snapshot) -> Content:

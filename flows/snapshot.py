@@ -54,6 +54,19 @@ class Snapshot:
         return _digest({key: self.frontmatter.get(key) for key in FIGURE_FIELDS})
 
 
+def hashed(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with both its hashes worked out now, to travel with it."""
+    return known_hashes(snapshot, snapshot.content_hash, snapshot.figures_hash)
+
+
+def known_hashes(snapshot: Snapshot, content_hash: str, figures_hash: str) -> Snapshot:
+    """``snapshot`` with its hashes as stored beside it, not worked out again. (Were
+    the hashing ever to change, stored hashes would need a migration first.)"""
+    # Where the cached properties keep what they worked out.
+    snapshot.__dict__.update(content_hash=content_hash, figures_hash=figures_hash)
+    return snapshot
+
+
 def snapshot_of(guide: Guide, body: str) -> Snapshot:
     # Null and absent mean the same (no figure), so nulls are left out.
     return Snapshot(guide.model_dump(mode="json", exclude_none=True), body)
