@@ -15,10 +15,10 @@ from sqlalchemy import (
     Table,
     delete,
     func,
-    insert,
     select,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
@@ -307,8 +307,17 @@ def _inserted_ids(
             [{"id": id_} | row for id_, row in zip(ids, rows, strict=True)],
         )
         return ids
-    statement = insert(target).returning(target.c.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    # SQLite: the write lock is held from the transaction's start (BEGIN
+    # IMMEDIATE), so the ids after the largest stored one are this batch's to take;
+    # an INSERT returning them in order went one row per statement.
+    first = (session.scalar(select(func.max(target.c.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    _execute_many(
+        connection,
+        target,
+        [{"id": id_} | row for id_, row in zip(ids, rows, strict=True)],
+    )
+    return ids
 
 
 _NEXT_IDS = text(
@@ -329,15 +338,30 @@ def _insert(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> 
     if connection.dialect.name == "postgresql":
         _copy(connection, _table(table), rows)
         return
-    # The table, not the mapped class: the ORM's bulk path sent one statement per row.
-    session.execute(insert(_table(table)), rows)
+    _execute_many(connection, _table(table), rows)
 
 
-def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` with PostgreSQL's COPY: one statement, where an INSERT per row
-    cost the server an execution each and the client a round of parameter handling.
-    Values go through the columns' own types, as an INSERT's would."""
-    dialect = connection.dialect
+def _execute_many(
+    connection: Connection, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """Insert ``rows`` with SQLite's executemany, values through the columns'
+    own types: SQLAlchemy's handling of each row's parameters cost more than
+    SQLite's insert of it."""
+    names, values = _driver_values(connection.dialect, table, rows)
+    quote = connection.dialect.identifier_preparer
+    listed = ", ".join(quote.quote(name) for name in names)
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote.format_table(table)} ({listed}) VALUES ({marks})", values
+    )
+
+
+def _driver_values(
+    dialect: Dialect, table: Table, rows: list[dict[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns of ``rows`` (all of one shape), and each row's values as the
+    driver takes them: through each column type's bind processor, as SQLAlchemy
+    would put them."""
     columns = [table.c[key] for key in rows[0]]
     names = [column.key for column in columns]
     processors = [
@@ -345,6 +369,21 @@ def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         for index, column in enumerate(columns)
         if (processor := column.type.dialect_impl(dialect).bind_processor(dialect))
     ]
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for index, processor in processors:
+            value[index] = processor(value[index])
+        values.append(tuple(value))
+    return names, values
+
+
+def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` with PostgreSQL's COPY: one statement, where an INSERT per row
+    cost the server an execution each and the client a round of parameter handling.
+    Values go through the columns' own types, as an INSERT's would."""
+    dialect = connection.dialect
+    names, values = _driver_values(dialect, table, rows)
     quote = dialect.identifier_preparer
     listed = ", ".join(quote.quote(name) for name in names)
     sql = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
@@ -352,11 +391,8 @@ def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     assert driver is not None
     try:
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                values = [row[name] for name in names]
-                for index, processor in processors:
-                    values[index] = processor(values[index])
-                copy.write_row(values)
+            for value in values:
+                copy.write_row(value)
     except dialect.loaded_dbapi.Error as exc:
         # As SQLAlchemy raises for an INSERT: a unique or foreign key violation is an
         # IntegrityError, which callers catch to decide again.
