@@ -71,10 +71,10 @@ READ_CHUNK = 25
 # took seconds where it takes milliseconds (autovacuum would renew them later).
 ANALYZE_AFTER = 1000
 
-# A log record that stays on this machine's console and is not sent to the Prefect
-# API: a quarter's reviews fall due together, and thousands of lines, one per guide,
-# cost the API server more than the run's task runs do (a summary line goes instead).
-LOCAL_ONLY = {"send_to_api": False}
+# Guides named in the line that tells of overdue reviews; the others are counted. A
+# quarter's reviews fall due together, and a line per guide (thousands) cost a run
+# through Prefect seconds of console and API work; each is logged at DEBUG.
+OVERDUE_NAMED = 10
 
 # Files written in one transaction: fewer commits, and a batch whose guides a
 # concurrent run wrote first is simply written again one file at a time.
@@ -530,7 +530,7 @@ class Ingest:
         """One ``review_overdue`` event per live guide and passed due date."""
         with self.sessions() as session:
             late = store.overdue(session, self.now.date(), ChangeKind.REVIEW_OVERDUE)
-        events = []
+        events, named = [], []
         for guide in late:
             data = guide.frontmatter
             key = f"{data['company']}/{data['role']}"
@@ -548,9 +548,16 @@ class Ingest:
                     review_due=guide.due,
                 )
             )
-            log.info("%s: review overdue since %s", key, guide.due, extra=LOCAL_ONLY)
+            log.debug("%s: review overdue since %s", key, guide.due)
+            named.append(f"{key} (since {guide.due})")
         if events:
-            log.info("review overdue for %d guide(s)", len(events))
+            more = len(named) - OVERDUE_NAMED
+            log.info(
+                "review overdue for %d guide(s): %s%s",
+                len(events),
+                ", ".join(named[:OVERDUE_NAMED]),
+                f" and {more} more" if more > 0 else "",
+            )
         try:
             with self.sessions.begin() as session:
                 store.add_events(session, events)

@@ -236,27 +236,25 @@ def test_a_review_only_change_is_reviewed_and_compares_nothing(
     assert count_rows(engine)["events"] == 2
 
 
-def test_overdue_reviews_are_named_on_the_console_and_counted_in_the_run_log(
+def test_overdue_reviews_are_told_in_one_line_naming_the_first_ones(
     write_guide: WriteGuide,
     seeds: Path,
     engine: Engine,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write_guide()
     write_guide("other/guide.md", company="other")
+    write_guide("third/guide.md", company="third")
+    monkeypatch.setattr(ingest_module, "OVERDUE_NAMED", 2)
     with caplog.at_level("INFO", logger="flows.ingest"):
         ingest(seeds, engine, datetime(2026, 5, 1, tzinfo=UTC))
-    told = [
-        (r.getMessage(), getattr(r, "send_to_api", True))
-        for r in caplog.records
-        if "overdue" in r.getMessage()
+    told = [r.getMessage() for r in caplog.records if "overdue" in r.getMessage()]
+    assert told == [
+        "review overdue for 3 guide(s): acme/data-engineer (since 2026-04-10), "
+        "other/data-engineer (since 2026-04-10) and 1 more"
     ]
-    # A line per guide for the console only; the Prefect API gets the count.
-    assert sorted(told[:-1]) == [
-        ("acme/data-engineer: review overdue since 2026-04-10", False),
-        ("other/data-engineer: review overdue since 2026-04-10", False),
-    ]
-    assert told[-1] == ("review overdue for 2 guide(s)", True)
+    assert count_rows(engine)["events"] == 6  # three new, three overdue
 
 
 def test_batches_written_again_after_a_transient_error_keep_what_was_committed(
