@@ -125,21 +125,21 @@ class Overdue:
 
 def known_sources(session: Session) -> dict[str, KnownSource]:
     """Every live guide's source file, by path."""
+    # Columns, not ORM objects: every run reads them all, before anything else.
     rows = session.execute(
-        select(Source, Guide.company, Guide.role).join(
-            Guide, Source.guide_id == Guide.id
-        )
+        select(
+            Source.guide_id,
+            Guide.company,
+            Guide.role,
+            Source.path,
+            Source.sha256,
+            Source.size,
+            Source.mtime_ns,
+        ).join(Guide, Source.guide_id == Guide.id)
     )
     return {
-        source.path: KnownSource(
-            source.guide_id,
-            f"{company}/{role}",
-            source.path,
-            source.sha256,
-            source.size,
-            source.mtime_ns,
-        )
-        for source, company, role in rows
+        path: KnownSource(guide_id, f"{company}/{role}", path, sha256, size, mtime_ns)
+        for guide_id, company, role, path, sha256, size, mtime_ns in rows
     }
 
 

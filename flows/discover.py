@@ -26,9 +26,8 @@ def discover(root: Path) -> list[Path]:
 def _walk(root: Path) -> Iterator[Path]:
     # rglob does not descend into linked folders, so a link can only lead to a file.
     for path in root.rglob("*.md"):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
+        if "/." in f"/{relative_name(path, root)}":
+            continue  # in a hidden folder, or hidden itself
         if path.is_file():
             yield path
         elif path.is_symlink() and not path.exists():
@@ -47,7 +46,7 @@ def _inside(path: Path, top: Path) -> bool:
 
 def relative_name(path: Path, root: Path) -> str:
     """How a file is named in verdicts and provenance: relative to the seeds folder."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    # As Path.relative_to would say, from the text alone: it is called per file, and
+    # pathlib takes both paths apart each time.
+    text, folder = path.as_posix(), root.as_posix().rstrip("/") + "/"
+    return text[len(folder) :] if text.startswith(folder) else text
