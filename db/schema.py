@@ -34,6 +34,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -189,13 +190,16 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "kind"),
         UniqueConstraint("guide_id", "kind", "review_due"),
+        # Feeds and the changelog list events newest first, ties by id: in this
+        # order, a feed's query stops at its window.
+        Index("ix_events_occurred_at_id", "occurred_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     kind: Mapped[str] = mapped_column(String(20))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     review_due: Mapped[date | None] = mapped_column(Date)
     title: Mapped[str] = mapped_column(Text)
     headline: Mapped[str] = mapped_column(Text)
