@@ -23,6 +23,7 @@ import logging
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ Spooled = tuple[ParsedGuide, Snapshot]
 
 class Spool:
     """Parsed guides kept in temporary files between the scan and the write: one
-    file per process that parses, each written by that process alone."""
+    file per thread that parses, each written by that thread alone."""
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="compfeed-spool-")
@@ -134,8 +135,8 @@ class Spool:
 
 
 def spool_put(folder: str, item: Spooled) -> tuple[str, int]:
-    """Append ``item`` to this process's file in the spool folder; where it is."""
-    name = str(os.getpid())
+    """Append ``item`` to this thread's file in the spool folder; where it is."""
+    name = f"{os.getpid()}-{threading.get_ident()}"
     with (Path(folder) / name).open("ab") as file:
         offset = file.tell()
         pickle.dump(item, file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -159,6 +160,8 @@ class Ingest:
     # The files whose verdict this run has committed (their sources).
     written: set[str] = field(default_factory=set)
     _pool: ProcessPoolExecutor | None = None
+    # Batches may be read from several threads at once (concurrent task runs).
+    _starting: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
@@ -255,8 +258,9 @@ class Ingest:
         """Read, hash and parse: in a process per core when there are many files."""
         if len(files) < PARALLEL_READS or cores() < 2:
             return read_files(files, self.spool.path)
-        if self._pool is None:
-            self._pool = process_pool(cores())
+        with self._starting:
+            if self._pool is None:
+                self._pool = process_pool(cores())
         chunks = list(batches(files, READ_CHUNK))
         done = self._pool.map(read_files, chunks, [self.spool.path] * len(chunks))
         return [item for chunk in done for item in chunk]

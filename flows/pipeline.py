@@ -183,10 +183,13 @@ def _ingest(
         looked = job.look(paths)
         files = unread(looked)
         progress.current().start("reading", len(files))
-        read: list[Scanned] = []
-        for batch in batches(files, READ_BATCH):
-            read += read_batch(opaque(job), opaque(batch))
-        scanned = job.merge(looked, read)
+        # Submitted together, so that the reading processes never wait on the
+        # orchestration of one task run before the next.
+        reads = [
+            read_batch.submit(opaque(job), opaque(batch))
+            for batch in batches(files, READ_BATCH)
+        ]
+        scanned = job.merge(looked, [item for r in reads for item in r.result()])
         progress.current().start("storing", len(scanned))
         # Task runs only for files with something to store.
         pending = job.to_write(scanned, job.conflicts(scanned))

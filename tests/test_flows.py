@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -15,12 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+import flows.ingest
+import flows.pipeline
 from db.connect import make_engine
+from db.migrate import upgrade
 from db.schema import Version
 from db.store import count_rows
 from flows.cli import app
-from flows.pipeline import run_flow
+from flows.discover import discover
+from flows.ingest import ingest_folder
+from flows.pipeline import ingest_flow, run_flow
 from tests.conftest import ROOT, SEED, WriteGuide
+from tests.test_workers import history_of
 
 
 def test_one_flow_run_ingests_publishes_and_records_its_id(
@@ -55,6 +62,32 @@ def test_one_flow_run_ingests_publishes_and_records_its_id(
         version = session.scalars(select(Version)).one()
         assert version.flow_run_id == str(state.state_details.flow_run_id)
     engine.dispose()
+
+
+def test_read_task_runs_at_once_give_what_one_plain_ingest_gives(
+    prefect_server: str,
+    real_guides: Path,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone = make_engine(f"sqlite:///{tmp_path / 'alone.sqlite3'}")
+    upgrade(alone)
+    now = datetime.now(UTC).replace(microsecond=0)
+    expected = [
+        r.as_json()
+        for r in ingest_folder(discover(real_guides), real_guides, alone, now=now)
+    ]
+    # Five read task runs at once, each reading in the process pool.
+    monkeypatch.setattr(flows.pipeline, "READ_BATCH", 50)
+    monkeypatch.setattr(flows.ingest, "PARALLEL_READS", 20)
+    monkeypatch.setenv("COMPFEED_DATABASE_URL", database_url)
+    report = ingest_flow(seeds=str(real_guides))
+    assert [r.as_json() for r in report.results] == expected
+    engine = make_engine(database_url)
+    assert history_of(engine) == history_of(alone)
+    engine.dispose()
+    alone.dispose()
 
 
 def compfeed(
