@@ -155,7 +155,9 @@ def _event_files(
             contents.clear()
         if since.drawn is not None:
             # A feed drawn again still shows most of its entries, whose HTML is
-            # already in its published file.
+            # already in its published file. Still, feedgen builds all of them anew
+            # in both formats: after 1% of 10,000 guides changed, 105 feeds and
+            # 5,600 entries, over half of a publish that takes about 2 s.
             contents.update(published_contents(since.drawn / f"{path}atom.xml"))
         events = store.recent_events(session, window, **scope)
         # Only the entries not drawn yet need their figures.
