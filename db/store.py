@@ -295,27 +295,19 @@ def _inserted_ids(
     if not rows:
         return []
     target = _table(table)
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if session.connection().dialect.name == "postgresql":
         # The ids first, from the column's own sequence as its default would draw
         # them, then COPY: an INSERT of a batch with RETURNING was one statement of
         # thousands of parameters, which the driver parsed anew each time.
         ids = list(session.scalars(_NEXT_IDS, {"table": target.name, "n": len(rows)}))
-        _copy(
-            connection,
-            target,
-            [{"id": id_} | row for id_, row in zip(ids, rows, strict=True)],
-        )
-        return ids
-    # SQLite: the write lock is held from the transaction's start (BEGIN
-    # IMMEDIATE), so the ids after the largest stored one are this batch's to take;
-    # an INSERT returning them in order went one row per statement.
-    first = (session.scalar(select(func.max(target.c.id))) or 0) + 1
-    ids = list(range(first, first + len(rows)))
-    _execute_many(
-        connection,
-        target,
-        [{"id": id_} | row for id_, row in zip(ids, rows, strict=True)],
+    else:
+        # SQLite: the write lock is held from the transaction's start (BEGIN
+        # IMMEDIATE), so the ids after the largest stored one are this batch's to
+        # take; an INSERT returning them in order went one row per statement.
+        first = (session.scalar(select(func.max(target.c.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+    _insert(
+        session, table, [{"id": id_} | row for id_, row in zip(ids, rows, strict=True)]
     )
     return ids
 
@@ -348,12 +340,16 @@ def _execute_many(
     own types: SQLAlchemy's handling of each row's parameters cost more than
     SQLite's insert of it."""
     names, values = _driver_values(connection.dialect, table, rows)
-    quote = connection.dialect.identifier_preparer
-    listed = ", ".join(quote.quote(name) for name in names)
     marks = ", ".join("?" for _ in names)
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote.format_table(table)} ({listed}) VALUES ({marks})", values
-    )
+    target = _target(connection.dialect, table, names)
+    connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", values)
+
+
+def _target(dialect: Dialect, table: Table, names: list[str]) -> str:
+    """``table (column, ...)``, quoted as the dialect wants, for raw SQL."""
+    quote = dialect.identifier_preparer
+    listed = ", ".join(quote.quote(name) for name in names)
+    return f"{quote.format_table(table)} ({listed})"
 
 
 def _driver_values(
@@ -384,9 +380,7 @@ def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     Values go through the columns' own types, as an INSERT's would."""
     dialect = connection.dialect
     names, values = _driver_values(dialect, table, rows)
-    quote = dialect.identifier_preparer
-    listed = ", ".join(quote.quote(name) for name in names)
-    sql = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
+    sql = f"COPY {_target(dialect, table, names)} FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
     try:

@@ -1,4 +1,4 @@
-"""Guide pages and the index page, in HTML, with a chart per guide in SVG.
+"""Guide pages, company pages and the index page, in HTML.
 
 A guide page shows the current ranges per region, every version, the latest
 quarter-over-quarter table, and its chart (``flows/charts.py``).

@@ -56,7 +56,8 @@ class Snapshot:
 
 def hashed(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with both its hashes worked out now, to travel with it."""
-    return known_hashes(snapshot, snapshot.content_hash, snapshot.figures_hash)
+    _ = snapshot.content_hash, snapshot.figures_hash  # cached on the snapshot
+    return snapshot
 
 
 def known_hashes(snapshot: Snapshot, content_hash: str, figures_hash: str) -> Snapshot:
