@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -648,16 +648,37 @@ def recent_events(
     ]
 
 
+def events_after(session: Session, after: int) -> Iterator[PublishedEvent]:
+    """The events stored after event ``after``, newest first, as they stream."""
+    query = (
+        _published()
+        .where(Event.id > after)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+    )
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        yield PublishedEvent(**row._mapping)
+
+
 def month_events(session: Session, month: str, skip: int = 0) -> list[PublishedEvent]:
     """A ``YYYY-MM`` month's events oldest first, from the one at position ``skip``
     on; ties in the order they were written."""
     start, end = month_bounds(month)
-    query = (
-        _published()
-        .where(Event.occurred_at >= start, Event.occurred_at < end)
-        .order_by(Event.occurred_at, Event.id)
-        .offset(skip)
-    )
+    in_month = (Event.occurred_at >= start, Event.occurred_at < end)
+    in_order = (Event.occurred_at, Event.id)
+    query = _published().where(*in_month).order_by(*in_order)
+    if skip:
+        # The first event kept, found in the index alone: an offset in the query
+        # above would join every event it skips.
+        first = session.execute(
+            select(*in_order).where(*in_month).order_by(*in_order).offset(skip)
+        ).first()
+        if first is None:
+            return []
+        at, event_id = first
+        query = query.where(
+            (Event.occurred_at > at)
+            | ((Event.occurred_at == at) & (Event.id >= event_id))
+        )
     return [PublishedEvent(**row._mapping) for row in session.execute(query)]
 
 
@@ -760,6 +781,18 @@ def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
     return [Overdue(*row) for row in session.execute(query)]
 
 
+def compared_versions(session: Session, version_ids: Sequence[int]) -> set[int]:
+    """Those of the versions given that have quarter-over-quarter rows."""
+    if not version_ids:
+        return set()
+    query = (
+        select(QoqChange.version_id)
+        .where(QoqChange.version_id.in_(version_ids))
+        .distinct()
+    )
+    return set(session.scalars(query))
+
+
 def changes_of(
     session: Session, version_ids: Sequence[int]
 ) -> dict[int, list[QoqChange]]:
@@ -820,35 +853,59 @@ def last_version_id(session: Session) -> int:
     return session.scalar(select(func.max(Version.id))) or 0
 
 
-def guide_index(
-    session: Session, companies: Collection[str]
-) -> list[tuple[Guide, Version, bool]]:
-    """The guides of some companies, each with its latest version and whether it is
-    live (has a file)."""
+class Listed(NamedTuple):
+    """A guide as its company's page lists it: its latest version's kind and
+    quarter, the names its frontmatter gives, and whether it is live (has a file)."""
+
+    guide_id: int
+    company: str
+    role: str
+    kind: str
+    quarter: str
+    names: dict[str, Any]
+    live: bool
+
+
+# What a guide's title is made of (``flows.snapshot.title_of``).
+NAMES = ("company", "role", "company_display", "role_display")
+
+
+def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
+    """The guides of some companies, by company and role."""
     theirs = Guide.company.in_(sorted(companies))
     latest = _latest_numbers(select(Guide.id).where(theirs))
+    # Columns, and the few names the page needs out of each frontmatter: loading
+    # whole snapshots as objects cost several times the rest of the page.
     query = (
-        select(Guide, Version, Source.id)
+        select(
+            Guide.id,
+            Guide.company,
+            Guide.role,
+            Version.kind,
+            Snapshot.salary_data_quarter,
+            *(Snapshot.frontmatter[name].as_string() for name in NAMES),
+            Source.id,
+        )
         .join(Version, Version.guide_id == Guide.id)
         .join(
             latest,
             (latest.c.guide_id == Version.guide_id)
             & (latest.c.number == Version.number),
         )
+        .join(Snapshot, Snapshot.id == Version.snapshot_id)
         .outerjoin(Source, Source.guide_id == Guide.id)
         .where(theirs)
-        # The index shows titles and quarters; the bodies would only cost memory.
-        .options(
-            selectinload(Version.snapshot).load_only(
-                Snapshot.frontmatter, Snapshot.salary_data_quarter
-            )
-        )
         .order_by(Guide.company, Guide.role)
     )
-    return [
-        (guide, version, source is not None)
-        for guide, version, source in session.execute(query)
-    ]
+    found = []
+    for guide_id, company, role, kind, quarter, *names, source in session.execute(
+        query
+    ):
+        listed = dict(zip(NAMES, names, strict=True))
+        found.append(
+            Listed(guide_id, company, role, kind, quarter, listed, source is not None)
+        )
+    return found
 
 
 @dataclass(frozen=True)

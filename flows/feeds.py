@@ -11,11 +11,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from db.store import Moved, PublishedEvent
 from flows.views import amount
@@ -24,7 +25,6 @@ from flows.views import amount
 TAG_PREFIX = "tag:compfeed,2026:"
 # An empty feed still needs a date; the epoch keeps that file stable too.
 NO_EVENTS = datetime(1970, 1, 1, tzinfo=UTC)
-ATOM = "{http://www.w3.org/2005/Atom}"
 # Characters XML 1.0 does not allow in a document, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -64,21 +64,100 @@ def entry_html(event: PublishedEvent, moved: Sequence[Moved]) -> str:
     )
 
 
-def published_contents(path: Path) -> dict[str, str]:
-    """The entries of an Atom feed published before: their HTML by entry id (none
-    when the file is missing or unreadable). An entry's HTML follows from its event
-    alone, which is never changed, so a feed drawn again can take it from there."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+@dataclass(frozen=True)
+class Kept:
+    """An entry of a feed published before, as both of its files wrote it."""
+
+    tag: str
+    occurred_at: datetime
+    rss: bytes
+    atom: bytes
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where feedgen's pretty-printed document keeps its entries: each starts with
+    ``opening`` and ends with ``closing``, and ``after`` follows the last."""
+
+    opening: bytes
+    closing: bytes
+    after: bytes
+
+
+RSS_ITEMS = Layout(b"    <item>\n", b"    </item>\n", b"  </channel>\n")
+ATOM_ENTRIES = Layout(b"  <entry>\n", b"  </entry>\n", b"</feed>\n")
+_ATOM_ID = re.compile(rb"<id>([^<]*)</id>")
+_ATOM_UPDATED = re.compile(rb"<updated>([^<]*)</updated>")
+_RSS_GUID = re.compile(rb'<guid isPermaLink="false">([^<]*)</guid>')
+
+
+def published_entries(rss_path: Path, atom_path: Path) -> list[Kept] | None:
+    """The entries of a feed published before, newest first; None when either file
+    is missing or not laid out as compfeed writes it. An entry follows from its event
+    alone, which is never changed, so a feed drawn again can copy the ones it keeps."""
     try:
-        root = etree.parse(str(path), parser).getroot()
-    except (OSError, etree.XMLSyntaxError):
-        return {}
-    found = {}
-    for entry in root.iterfind(f"{ATOM}entry"):
-        tag, content = entry.findtext(f"{ATOM}id"), entry.findtext(f"{ATOM}content")
-        if tag and content is not None:
-            found[tag] = content
-    return found
+        rss = entries_of(rss_path.read_bytes(), RSS_ITEMS)[1]
+        atom = entries_of(atom_path.read_bytes(), ATOM_ENTRIES)[1]
+    except (OSError, ValueError):
+        return None
+    if len(rss) != len(atom):
+        return None
+    kept = []
+    for item, entry in zip(rss, atom, strict=True):
+        tag, guid = _ATOM_ID.search(entry), _RSS_GUID.search(item)
+        updated = _ATOM_UPDATED.search(entry)
+        if tag is None or guid is None or updated is None:
+            return None
+        if tag.group(1) != guid.group(1):
+            return None
+        try:
+            occurred_at = datetime.fromisoformat(updated.group(1).decode())
+        except ValueError:
+            return None
+        kept.append(Kept(unescape(tag.group(1).decode()), occurred_at, item, entry))
+    return kept
+
+
+def entries_of(document: bytes, layout: Layout) -> tuple[bytes, list[bytes], bytes]:
+    """A feed cut into what precedes its entries, each entry, and what follows them;
+    ValueError when it is not laid out as feedgen writes it."""
+    end = document.rindex(b"\n" + layout.after) + 1
+    first = document.find(b"\n" + layout.opening, 0, end)
+    start = end if first < 0 else first + 1
+    entries, at = [], start
+    while at < end:
+        if not document.startswith(layout.opening, at):
+            raise ValueError(f"no entry at byte {at}")
+        stop = document.index(layout.closing, at) + len(layout.closing)
+        entries.append(document[at:stop])
+        at = stop
+    if at != end:
+        raise ValueError("an entry runs past the end of the feed")
+    return document[:start], entries, document[end:]
+
+
+def merged_window(
+    new: Sequence[PublishedEvent], kept: Sequence[Kept], size: int
+) -> list[PublishedEvent | Kept]:
+    """A feed's newest ``size`` entries, from the events stored since it was
+    published (newest first, as a query gives them) and the entries it kept: those
+    are its newest older events, so no other can enter. A new event was stored after
+    every kept one, so at the same time it comes first."""
+    tags = {entry_id(event) for event in new}
+    # A publish stopped before its manifest leaves feeds that show some new events.
+    kept = [entry for entry in kept if entry.tag not in tags]
+    window: list[PublishedEvent | Kept] = []
+    i = j = 0
+    while len(window) < size and (i < len(new) or j < len(kept)):
+        if j == len(kept) or (
+            i < len(new) and new[i].occurred_at >= kept[j].occurred_at
+        ):
+            window.append(new[i])
+            i += 1
+        else:
+            window.append(kept[j])
+            j += 1
+    return window
 
 
 def render_feed(
@@ -105,7 +184,7 @@ def render_feed(
 
 
 def render_feeds(
-    events: Sequence[PublishedEvent],
+    items: Sequence[PublishedEvent | Kept],
     changes: dict[int, list[Moved]],
     *,
     title: str,
@@ -115,15 +194,22 @@ def render_feeds(
     base_url: str,
     contents: dict[str, str] | None = None,
 ) -> tuple[bytes, bytes]:
-    """The same feed as RSS and as Atom, each with its own self link. ``contents``
-    keeps each entry's HTML for the next feed that shows the same event."""
+    """The same feed as RSS and as Atom, each with its own self link, newest entry
+    first. Events are drawn; entries kept from the published feed are copied as they
+    were written. ``contents`` keeps each drawn entry's HTML for the next feed that
+    shows the same event."""
     contents = {} if contents is None else contents
+    events = [item for item in items if isinstance(item, PublishedEvent)]
+    updated = items[0].occurred_at if items else NO_EVENTS
     # One feed with its entries, written out twice: only its id and links differ.
-    feed = _feed(events, changes, title, base_url, contents)
+    feed = _feed(events, changes, title, base_url, updated, contents)
     _address(feed, rss_url, home_url, base_url)
     rss = bytes(feed.rss_str(pretty=True))
     _address(feed, atom_url, home_url, base_url)
-    return rss, bytes(feed.atom_str(pretty=True))
+    atom = bytes(feed.atom_str(pretty=True))
+    if len(events) == len(items):
+        return rss, atom
+    return _spliced(rss, items, RSS_ITEMS), _spliced(atom, items, ATOM_ENTRIES)
 
 
 def _address(feed: FeedGenerator, self_url: str, home_url: str, base_url: str) -> None:
@@ -141,6 +227,7 @@ def _feed(
     changes: dict[int, list[Moved]],
     title: str,
     base_url: str,
+    updated: datetime,
     contents: dict[str, str],
 ) -> FeedGenerator:
     feed = FeedGenerator()
@@ -149,7 +236,7 @@ def _feed(
     feed.language("en")
     # RFC 4287 wants an author for the feed when its entries name none.
     feed.author({"name": "compfeed"})
-    feed.updated(events[0].occurred_at if events else NO_EVENTS)
+    feed.updated(updated)
     # feedgen prepends entries; adding oldest first leaves the newest on top.
     for event in reversed(events):
         entry = feed.add_entry()
@@ -170,3 +257,18 @@ def _feed(
         entry.updated(event.occurred_at)
         entry.category(term=event.kind)
     return feed
+
+
+def _spliced(
+    drawn: bytes, items: Sequence[PublishedEvent | Kept], layout: Layout
+) -> bytes:
+    """A feed whose events were drawn alone, with the kept entries copied in place."""
+    head, entries, tail = entries_of(drawn, layout)
+    fresh = iter(entries)
+    body = [
+        next(fresh)
+        if isinstance(item, PublishedEvent)
+        else (item.rss if layout is RSS_ITEMS else item.atom)
+        for item in items
+    ]
+    return head + b"".join(body) + tail

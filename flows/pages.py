@@ -9,7 +9,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from db.schema import Guide, QoqChange, Version
-from db.store import Company
+from db.store import Company, Listed
 from flows.snapshot import title_of
 from flows.views import amount, number, span
 
@@ -20,6 +20,8 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # Templates ship with the code: no need to look at their files for every page.
+    auto_reload=False,
 )
 TEMPLATES.filters["amount"] = amount
 TEMPLATES.globals["span"] = span
@@ -79,20 +81,18 @@ def render_index(companies: list[Company], roles: list[str], base_url: str) -> s
     )
 
 
-def render_company(
-    company: str, entries: list[tuple[Guide, Version, bool]], base_url: str
-) -> str:
+def render_company(company: str, entries: list[Listed], base_url: str) -> str:
     """A company's page: its guides, each with its quarter and latest change."""
     guides = [
         {
-            "key": guide.key,
-            "title": title_of(version.snapshot.frontmatter),
-            "quarter": version.snapshot.salary_data_quarter,
-            "kind": version.kind,
-            "live": live,
-            "href": f"{guide.role}/",
+            "key": f"{listed.company}/{listed.role}",
+            "title": title_of(listed.names),
+            "quarter": listed.quarter,
+            "kind": listed.kind,
+            "live": listed.live,
+            "href": f"{listed.role}/",
         }
-        for guide, version, live in entries
+        for listed in entries
     ]
     return TEMPLATES.get_template("company.html").render(
         company=company, guides=guides, base_url=base_url

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from db import store
 from db.connect import reading
 from db.schema import Guide, QoqChange, Version
+from db.store import PublishedEvent
 from flows.changelog import (
     PART,
     render_changelog,
@@ -38,7 +40,13 @@ from flows.changelog import (
     render_part_json,
 )
 from flows.charts import charted, render_chart, series_of
-from flows.feeds import entry_id, published_contents, render_feeds
+from flows.feeds import (
+    Kept,
+    entry_id,
+    merged_window,
+    published_entries,
+    render_feeds,
+)
 from flows.ingest import batches
 from flows.pages import render_company, render_guide_page, render_index
 
@@ -135,6 +143,11 @@ def _render(
     yield MANIFEST, json.dumps(manifest, sort_keys=True).encode()
 
 
+# A feed's scope: all events (""), or those of one company or one role.
+Scope = tuple[str, str]
+ALL: Scope = ("", "")
+
+
 def _event_files(
     session: Session, since: Since, settings: dict[str, Any]
 ) -> Iterator[tuple[str, bytes]]:
@@ -142,29 +155,28 @@ def _event_files(
     touch."""
     base_url, window = settings["base_url"], settings["window"]
     scopes = store.event_scopes(session, after=since.event_id)
-    feeds: list[tuple[str, dict[str, str]]] = []
+    feeds: list[tuple[str, Scope]] = []
     if since.event_id == 0 or scopes.months:
-        feeds.append(("", {}))
-    feeds += [(f"feeds/company/{c}/", {"company": c}) for c in sorted(scopes.companies)]
-    feeds += [(f"feeds/role/{r}/", {"role": r}) for r in sorted(scopes.roles)]
+        feeds.append(("", ALL))
+    feeds += [(f"feeds/company/{c}/", ("company", c)) for c in sorted(scopes.companies)]
+    feeds += [(f"feeds/role/{r}/", ("role", r)) for r in sorted(scopes.roles)]
+    news = _newest_by_scope(session, since.event_id, window) if since.drawn else {}
     # An event shows in the main feed, its company's and its role's: its entry's
     # HTML is made once, and forgotten in bulk so that memory stays bounded.
     contents: dict[str, str] = {}
     for path, scope in feeds:
         if len(contents) > CONTENTS_KEPT:
             contents.clear()
-        if since.drawn is not None:
-            # A feed drawn again still shows most of its entries, whose HTML is
-            # already in its published file. Still, feedgen builds all of them anew
-            # in both formats: after 1% of 10,000 guides changed, 105 feeds and
-            # 5,600 entries, over half of a publish that takes about 2 s.
-            contents.update(published_contents(since.drawn / f"{path}atom.xml"))
-        events = store.recent_events(session, window, **scope)
+        items = _window(session, since, path, scope, news, window)
         # Only the entries not drawn yet need their figures.
-        to_draw = {e.version_id for e in events if entry_id(e) not in contents}
-        changes = store.moved_of(session, sorted(to_draw))
+        to_draw = {
+            item.version_id
+            for item in items
+            if isinstance(item, PublishedEvent) and entry_id(item) not in contents
+        }
+        changes = store.moved_of(session, sorted(to_draw)) if to_draw else {}
         rss, atom = render_feeds(
-            events,
+            items,
             changes,
             title=_feed_title(path),
             rss_url=f"{base_url}{path}feed.xml",
@@ -184,6 +196,42 @@ def _event_files(
         yield from _month_files(session, month, since.event_id, base_url)
 
 
+def _newest_by_scope(
+    session: Session, after: int, window: int
+) -> dict[Scope, list[PublishedEvent]]:
+    """The newest ``window`` of the events stored after event ``after``, for each
+    feed they show in: no more than one feed's worth each, however many there are."""
+    newest: dict[Scope, list[PublishedEvent]] = defaultdict(list)
+    for event in store.events_after(session, after):
+        for scope in (ALL, ("company", event.company), ("role", event.role)):
+            if len(newest[scope]) < window:
+                newest[scope].append(event)
+    return newest
+
+
+def _window(
+    session: Session,
+    since: Since,
+    path: str,
+    scope: Scope,
+    news: dict[Scope, list[PublishedEvent]],
+    window: int,
+) -> list[PublishedEvent | Kept]:
+    """A feed's entries, newest first: the events stored since the last publish
+    merged with the entries its files show, or, when those cannot be read, the
+    newest events of its scope as stored."""
+    if since.drawn is not None:
+        kept = published_entries(
+            since.drawn / f"{path}feed.xml", since.drawn / f"{path}atom.xml"
+        )
+        if kept is not None:
+            return merged_window(news.get(scope, []), kept, window)
+    field, value = scope
+    return list(
+        store.recent_events(session, window, **({field: value} if field else {}))
+    )
+
+
 def _page_files(
     session: Session,
     guides: list[Guide],
@@ -196,11 +244,11 @@ def _page_files(
     changed = sorted({guide.company for guide in guides})
     for chunk in batches(changed, COMPANIES_AT_ONCE):
         index = store.guide_index(session, chunk)
-        for company, group in groupby(index, key=lambda entry: entry[0].company):
+        for company, group in groupby(index, key=lambda listed: listed.company):
             entries = list(group)
             page = render_company(company, entries, base_url)
             yield f"guides/{company}/index.html", page.encode("utf-8")
-            live.update((guide.id, is_live) for guide, _, is_live in entries)
+            live.update((listed.guide_id, listed.live) for listed in entries)
     yield from _guide_pages(session, guides, live, base_url)
 
 
@@ -254,26 +302,35 @@ def _guide_pages(
     same, and its file left as it is)."""
     for chunk in batches(guides, GUIDES_AT_ONCE):
         histories = store.histories(session, [guide.id for guide in chunk])
-        changes = store.changes_of(
+        # A page shows the comparison in force: the latest version's that has one.
+        compared = store.compared_versions(
             session, [v.id for versions in histories.values() for v in versions]
         )
+        in_force = {
+            guide_id: max(ids)
+            for guide_id, versions in histories.items()
+            if (ids := [v.id for v in versions if v.id in compared])
+        }
+        changes = store.changes_of(session, sorted(in_force.values()))
         for guide in chunk:
+            comparison = changes.get(in_force.get(guide.id, 0), [])
             yield from _guide_files(
-                guide, histories[guide.id], changes, live.get(guide.id, False), base_url
+                guide,
+                histories[guide.id],
+                comparison,
+                live.get(guide.id, False),
+                base_url,
             )
 
 
 def _guide_files(
     guide: Guide,
     versions: list[Version],
-    by_version: dict[int, list[QoqChange]],
+    changes: list[QoqChange],
     live: bool,
     base_url: str,
 ) -> Iterator[tuple[str, bytes]]:
     """A guide's page, and its chart when it has a history to chart."""
-    # The comparison in force: that of the latest version that has one.
-    compared = [v.id for v in versions if v.id in by_version]
-    changes = by_version[compared[-1]] if compared else []
     folder = f"guides/{guide.company}/{guide.role}/"
     series = series_of(versions)
     chart = charted(series)
@@ -340,7 +397,8 @@ def _sync(path: Path) -> None:
 
 def _differs(path: Path, content: bytes) -> bool:
     try:
-        return path.read_bytes() != content
+        # Most files that changed changed in length too: no need to read them.
+        return path.stat().st_size != len(content) or path.read_bytes() != content
     except FileNotFoundError:
         return True
 

@@ -1,11 +1,13 @@
 """Properties over generated input: a valid guide comes back exactly as written, from
-the parser and from the database, and no input whatever makes a parse or a run raise."""
+the parser and from the database, no input whatever makes a parse or a run raise, and
+a feed drawn again from its published files is the feed drawn afresh."""
 
 from __future__ import annotations
 
 import itertools
 import re
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db import store
+from db.store import PublishedEvent
 from flows.discover import discover
+from flows.feeds import Kept, merged_window, published_entries, render_feeds
 from flows.guide import FIGURES, ISO_4217, RANGES
 from flows.ingest import ingest_folder
 from flows.parse import ParsedGuide, parse_guide
@@ -335,3 +339,63 @@ def test_a_valid_guide_survives_the_database_exactly(
 def test_no_bytes_make_a_run_raise(engine: Engine, data: bytes) -> None:
     (result,) = _ingest_one(engine, b"---\n" + data)
     assert result.outcome in ("ingested", "rejected", "skipped", "unchanged")
+
+
+FEED_BASE = "https://comp.example.org/"
+
+
+@SETTINGS
+@given(
+    # Minutes past a start: few of them, so that many events share a time, as the
+    # events of one run do; the list's order is the order they were stored in.
+    minutes=st.lists(st.integers(0, 4), max_size=12),
+    titles=st.lists(TEXT, min_size=12, max_size=12),
+    published=st.integers(0, 12),
+    window=st.integers(1, 5),
+)
+def test_a_feed_drawn_again_from_its_files_is_the_feed_drawn_afresh(
+    minutes: list[int], titles: list[str], published: int, window: int
+) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        PublishedEvent(
+            "acme",
+            f"role-{n}",
+            1,
+            n + 1,
+            "new",
+            start + timedelta(minutes=m),
+            None,
+            titles[n],
+            f"headline {n}",
+            "2026-Q1",
+        )
+        for n, m in enumerate(minutes)
+    ]
+
+    def newest(some: list[PublishedEvent]) -> list[PublishedEvent]:
+        ordered = sorted(some, key=lambda e: (e.occurred_at, e.version_id))
+        return ordered[::-1][:window]
+
+    def draw(items: Sequence[PublishedEvent | Kept]) -> tuple[bytes, bytes]:
+        return render_feeds(
+            items,
+            {},
+            title="t",
+            rss_url=FEED_BASE + "feed.xml",
+            atom_url=FEED_BASE + "atom.xml",
+            home_url=FEED_BASE,
+            base_url=FEED_BASE,
+        )
+
+    before, after = events[:published], events[published:]
+    with tempfile.TemporaryDirectory() as folder:
+        rss, atom = Path(folder, "feed.xml"), Path(folder, "atom.xml")
+        drawn = draw(newest(before))
+        rss.write_bytes(drawn[0])
+        atom.write_bytes(drawn[1])
+        kept = published_entries(rss, atom)
+    assert kept is not None
+    assert len(kept) == min(window, len(before))
+    again = draw(merged_window(newest(after), kept, window))
+    assert again == draw(newest(events))

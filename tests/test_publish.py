@@ -309,6 +309,36 @@ def test_a_feed_drawn_again_takes_the_entries_it_keeps_from_its_file(
     assert tree(out) == tree(tmp_path / "fresh")
 
 
+def test_a_publish_stopped_before_its_manifest_is_made_whole_by_the_next(
+    write_guide: WriteGuide, seeds: Path, engine: Engine, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    due = {"next_review_due": date(2027, 1, 1)}
+    write_guide(**due)
+    ingest(seeds, engine, at(1))
+    publish(engine, out, BASE)
+    manifest = (out / flows.publish.MANIFEST).read_bytes()
+    write_guide(**due, compensation=[{**BERLIN, "base_low": 73500}])
+    ingest(seeds, engine, at(2))
+    publish(engine, out, BASE)
+    # Its feeds were renamed into place, its manifest not: the feeds already show
+    # the events the next publish takes for new.
+    (out / flows.publish.MANIFEST).write_bytes(manifest)
+    write_guide("acme/qa.md", **due, role="qa-engineer")
+    ingest(seeds, engine, at(3))
+    publish(engine, out, BASE)
+    ids = [
+        e.id for e in read_feed(out / "feeds" / "company" / "acme" / "atom.xml").entries
+    ]
+    assert ids == [
+        "tag:compfeed,2026:acme/qa-engineer/v1/new",
+        "tag:compfeed,2026:acme/data-engineer/v2/corrected",
+        "tag:compfeed,2026:acme/data-engineer/v1/new",
+    ]
+    publish(engine, tmp_path / "fresh", BASE)
+    assert tree(out) == tree(tmp_path / "fresh")
+
+
 def test_the_top_changelog_keeps_the_newest_and_months_keep_all(
     history: Engine, tmp_path: Path
 ) -> None:
