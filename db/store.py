@@ -866,16 +866,16 @@ class Listed(NamedTuple):
     live: bool
 
 
-# What a guide's title is made of (``flows.snapshot.title_of``).
-NAMES = ("company", "role", "company_display", "role_display")
+# What a guide's title is made of (``flows.snapshot.title_of``) besides its slugs.
+DISPLAY_NAMES = ("company_display", "role_display")
 
 
 def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
     """The guides of some companies, by company and role."""
     theirs = Guide.company.in_(sorted(companies))
     latest = _latest_numbers(select(Guide.id).where(theirs))
-    # Columns, and the few names the page needs out of each frontmatter: loading
-    # whole snapshots as objects cost several times the rest of the page.
+    # Columns, and the two names the page needs out of each frontmatter (its slugs
+    # are the guide's): loading whole snapshots cost several times the rest.
     query = (
         select(
             Guide.id,
@@ -883,7 +883,7 @@ def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
             Guide.role,
             Version.kind,
             Snapshot.salary_data_quarter,
-            *(Snapshot.frontmatter[name].as_string() for name in NAMES),
+            *(Snapshot.frontmatter[name].as_string() for name in DISPLAY_NAMES),
             Source.id,
         )
         .join(Version, Version.guide_id == Guide.id)
@@ -901,7 +901,11 @@ def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
     for guide_id, company, role, kind, quarter, *names, source in session.execute(
         query
     ):
-        listed = dict(zip(NAMES, names, strict=True))
+        listed = {
+            "company": company,
+            "role": role,
+            **dict(zip(DISPLAY_NAMES, names, strict=True)),
+        }
         found.append(
             Listed(guide_id, company, role, kind, quarter, listed, source is not None)
         )
