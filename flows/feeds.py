@@ -3,7 +3,8 @@
 Every value in a feed comes from the stored events, so the bytes depend on the
 history alone: entry ids are ``tag:`` URIs of the guide, version and kind (the base
 URL plays no part), dates are the times compfeed stored each change, and a feed's own
-date is its newest entry's.
+date is its newest entry's. So a feed drawn again need only draw its new entries: the
+ones it keeps are copied from its published files as they were written.
 """
 
 from __future__ import annotations
