@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -674,11 +675,7 @@ def month_events(session: Session, month: str, skip: int = 0) -> list[PublishedE
         ).first()
         if first is None:
             return []
-        at, event_id = first
-        query = query.where(
-            (Event.occurred_at > at)
-            | ((Event.occurred_at == at) & (Event.id >= event_id))
-        )
+        query = query.where(tuple_(*in_order) >= tuple_(*first))
     return [PublishedEvent(**row._mapping) for row in session.execute(query)]
 
 
@@ -809,6 +806,10 @@ def changes_of(
     return found
 
 
+# Ids in one IN list: well under SQLite's limit on a statement's parameters.
+IDS_AT_ONCE = 5000
+
+
 class Moved(NamedTuple):
     """A figure that moved or is flagged, as a feed entry shows it."""
 
@@ -824,12 +825,12 @@ def moved_of(session: Session, version_ids: Sequence[int]) -> dict[int, list[Mov
     """Each version's figures that moved or are flagged. Plain rows, not ORM
     objects: every feed entry shows them, dozens of entries per feed."""
     found: dict[int, list[Moved]] = {}
-    if version_ids:
-        columns = [getattr(QoqChange, name) for name in Moved._fields]
+    columns = [getattr(QoqChange, name) for name in Moved._fields]
+    for start in range(0, len(version_ids), IDS_AT_ONCE):
         query = (
             select(QoqChange.version_id, *columns)
             .where(
-                QoqChange.version_id.in_(version_ids),
+                QoqChange.version_id.in_(version_ids[start : start + IDS_AT_ONCE]),
                 QoqChange.flag.is_not(None) | (QoqChange.delta != 0),
             )
             .order_by(QoqChange.id)

@@ -161,6 +161,9 @@ def _event_files(
     feeds += [(f"feeds/company/{c}/", ("company", c)) for c in sorted(scopes.companies)]
     feeds += [(f"feeds/role/{r}/", ("role", r)) for r in sorted(scopes.roles)]
     news = _newest_by_scope(session, since.event_id, window) if since.drawn else {}
+    # The figures of the new events the feeds show, in one look, not one per feed.
+    fetched = {event.version_id for events in news.values() for event in events}
+    moved = store.moved_of(session, sorted(fetched))
     # An event shows in the main feed, its company's and its role's: its entry's
     # HTML is made once, and forgotten in bulk so that memory stays bounded.
     contents: dict[str, str] = {}
@@ -174,7 +177,9 @@ def _event_files(
             for item in items
             if isinstance(item, PublishedEvent) and entry_id(item) not in contents
         }
-        changes = store.moved_of(session, sorted(to_draw)) if to_draw else {}
+        changes = moved
+        if to_draw - fetched:
+            changes = {**moved, **store.moved_of(session, sorted(to_draw - fetched))}
         rss, atom = render_feeds(
             items,
             changes,
