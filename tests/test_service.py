@@ -204,6 +204,19 @@ def pause_schedule(env: dict[str, str]) -> None:
     httpx.post(
         f"{api}/deployments/{deployment['id']}/pause_deployment"
     ).raise_for_status()
+    # Pausing deletes the runs still scheduled; one already handed to `compfeed
+    # serve` goes on, and may not have recorded itself in the history yet.
+    unfinished = {
+        "deployments": {"id": {"any_": [deployment["id"]]}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}}},
+    }
+
+    def idle() -> bool:
+        answer = httpx.post(f"{api}/flow_runs/filter", json=unfinished, timeout=5)
+        answer.raise_for_status()
+        return not answer.json()
+
+    wait_for(idle, 120, "the deployment's flow runs to end")
     wait_for(
         lambda: all(r.finished_at is not None for r in runs(env)), 120, "idle runs"
     )
