@@ -113,9 +113,13 @@ def published_entries(rss_path: Path, atom_path: Path) -> list[Kept] | None:
             return None
         try:
             occurred_at = datetime.fromisoformat(updated.group(1).decode())
-        except ValueError:
+            text = unescape(tag.group(1).decode())
+        except ValueError:  # a date or an id compfeed did not write
             return None
-        kept.append(Kept(unescape(tag.group(1).decode()), occurred_at, item, entry))
+        # compfeed writes every date with its offset; one without cannot be ordered.
+        if occurred_at.tzinfo is None:
+            return None
+        kept.append(Kept(text, occurred_at, item, entry))
     return kept
 
 

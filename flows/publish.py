@@ -109,16 +109,22 @@ class Since:
     drawn: Path | None  # where the files drawn before are, for what they still hold
 
 
+# The manifest keeps the highest ids published. On PostgreSQL, runs on several
+# machines may commit out of id order: an event committed after a publish that saw a
+# higher id is not drawn until everything is (the manifest deleted). Nor does the
+# manifest say which database it was drawn from: another history published into the
+# same folder keeps what the first one drew.
 def _since(out: Path, settings: dict[str, Any]) -> Since:
     manifest = _read_manifest(out)
     if any(manifest.get(key) != value for key, value in settings.items()):
         # Other pages, base URL or windows: every file is drawn again.
         return Since(0, 0, None)
-    return Since(
-        int(manifest.get("last_version_id", 0)),
-        int(manifest.get("last_event_id", 0)),
-        out,
+    version_id, event_id = (
+        manifest.get(k) for k in ("last_version_id", "last_event_id")
     )
+    if not isinstance(version_id, int) or not isinstance(event_id, int):
+        return Since(0, 0, None)  # a manifest edited by hand
+    return Since(version_id, event_id, out)
 
 
 def _render(

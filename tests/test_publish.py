@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -335,6 +335,43 @@ def test_a_publish_stopped_before_its_manifest_is_made_whole_by_the_next(
         "tag:compfeed,2026:acme/data-engineer/v2/corrected",
         "tag:compfeed,2026:acme/data-engineer/v1/new",
     ]
+    publish(engine, tmp_path / "fresh", BASE)
+    assert tree(out) == tree(tmp_path / "fresh")
+
+
+def _naive_dates(name: str, data: bytes) -> bytes:
+    return data.replace(b"+00:00</updated>", b"</updated>")
+
+
+def _undecodable_ids(name: str, data: bytes) -> bytes:
+    return data.replace(b"/v1/new<", b"/v1/new\xff<")
+
+
+def _hand_edited_manifest(name: str, data: bytes) -> bytes:
+    return data.replace(b'"last_event_id": ', b'"last_event_id": "abc", "was": ')
+
+
+@pytest.mark.parametrize(
+    "tamper", [_naive_dates, _undecodable_ids, _hand_edited_manifest]
+)
+def test_published_files_compfeed_did_not_write_are_drawn_again(
+    tamper: Callable[[str, bytes], bytes],
+    write_guide: WriteGuide,
+    seeds: Path,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "public"
+    due = {"next_review_due": date(2027, 1, 1)}
+    write_guide(**due)
+    ingest(seeds, engine, at(1))
+    publish(engine, out, BASE)
+    for name in ("feed.xml", "atom.xml", flows.publish.MANIFEST):
+        path = out / name
+        path.write_bytes(tamper(name, path.read_bytes()))
+    write_guide(**due, compensation=[{**BERLIN, "base_low": 73500}])
+    ingest(seeds, engine, at(2))
+    publish(engine, out, BASE)
     publish(engine, tmp_path / "fresh", BASE)
     assert tree(out) == tree(tmp_path / "fresh")
 
