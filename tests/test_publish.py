@@ -309,22 +309,37 @@ def test_a_feed_drawn_again_takes_the_entries_it_keeps_from_its_file(
     assert tree(out) == tree(tmp_path / "fresh")
 
 
+# Reviews due far ahead: no overdue event touches a feed unasked.
+FAR = {"next_review_due": date(2027, 1, 1)}
+
+
+def published_once(
+    write_guide: WriteGuide, seeds: Path, engine: Engine, out: Path
+) -> bytes:
+    """One guide stored on day 1 and published; the manifest that publish wrote."""
+    write_guide(**FAR)
+    ingest(seeds, engine, at(1))
+    publish(engine, out, BASE)
+    return (out / flows.publish.MANIFEST).read_bytes()
+
+
+def corrected(write_guide: WriteGuide, seeds: Path, engine: Engine) -> None:
+    """That guide's figures corrected, and stored on day 2."""
+    write_guide(**FAR, compensation=[{**BERLIN, "base_low": 73500}])
+    ingest(seeds, engine, at(2))
+
+
 def test_a_publish_stopped_before_its_manifest_is_made_whole_by_the_next(
     write_guide: WriteGuide, seeds: Path, engine: Engine, tmp_path: Path
 ) -> None:
     out = tmp_path / "public"
-    due = {"next_review_due": date(2027, 1, 1)}
-    write_guide(**due)
-    ingest(seeds, engine, at(1))
-    publish(engine, out, BASE)
-    manifest = (out / flows.publish.MANIFEST).read_bytes()
-    write_guide(**due, compensation=[{**BERLIN, "base_low": 73500}])
-    ingest(seeds, engine, at(2))
+    manifest = published_once(write_guide, seeds, engine, out)
+    corrected(write_guide, seeds, engine)
     publish(engine, out, BASE)
     # Its feeds were renamed into place, its manifest not: the feeds already show
     # the events the next publish takes for new.
     (out / flows.publish.MANIFEST).write_bytes(manifest)
-    write_guide("acme/qa.md", **due, role="qa-engineer")
+    write_guide("acme/qa.md", **FAR, role="qa-engineer")
     ingest(seeds, engine, at(3))
     publish(engine, out, BASE)
     ids = [
@@ -362,15 +377,11 @@ def test_published_files_compfeed_did_not_write_are_drawn_again(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "public"
-    due = {"next_review_due": date(2027, 1, 1)}
-    write_guide(**due)
-    ingest(seeds, engine, at(1))
-    publish(engine, out, BASE)
+    published_once(write_guide, seeds, engine, out)
     for name in ("feed.xml", "atom.xml", flows.publish.MANIFEST):
         path = out / name
         path.write_bytes(tamper(name, path.read_bytes()))
-    write_guide(**due, compensation=[{**BERLIN, "base_low": 73500}])
-    ingest(seeds, engine, at(2))
+    corrected(write_guide, seeds, engine)
     publish(engine, out, BASE)
     publish(engine, tmp_path / "fresh", BASE)
     assert tree(out) == tree(tmp_path / "fresh")
