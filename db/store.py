@@ -855,20 +855,18 @@ def last_version_id(session: Session) -> int:
 
 
 class Listed(NamedTuple):
-    """A guide as its company's page lists it: its latest version's kind and
-    quarter, the names its frontmatter gives, and whether it is live (has a file)."""
+    """A guide as its company's page lists it: its names (as ``flows.snapshot.title_of``
+    reads them), its latest version's kind and quarter, and whether it is live (has a
+    file)."""
 
     guide_id: int
     company: str
     role: str
+    company_display: str | None
+    role_display: str | None
     kind: str
     quarter: str
-    names: dict[str, Any]
     live: bool
-
-
-# What a guide's title is made of (``flows.snapshot.title_of``) besides its slugs.
-DISPLAY_NAMES = ("company_display", "role_display")
 
 
 def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
@@ -882,10 +880,11 @@ def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
             Guide.id,
             Guide.company,
             Guide.role,
+            Snapshot.frontmatter["company_display"].as_string(),
+            Snapshot.frontmatter["role_display"].as_string(),
             Version.kind,
             Snapshot.salary_data_quarter,
-            *(Snapshot.frontmatter[name].as_string() for name in DISPLAY_NAMES),
-            Source.id,
+            Source.id.is_not(None),
         )
         .join(Version, Version.guide_id == Guide.id)
         .join(
@@ -898,19 +897,7 @@ def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
         .where(theirs)
         .order_by(Guide.company, Guide.role)
     )
-    found = []
-    for guide_id, company, role, kind, quarter, *names, source in session.execute(
-        query
-    ):
-        listed = {
-            "company": company,
-            "role": role,
-            **dict(zip(DISPLAY_NAMES, names, strict=True)),
-        }
-        found.append(
-            Listed(guide_id, company, role, kind, quarter, listed, source is not None)
-        )
-    return found
+    return [Listed(*row) for row in session.execute(query)]
 
 
 @dataclass(frozen=True)

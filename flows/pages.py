@@ -86,7 +86,7 @@ def render_company(company: str, entries: list[Listed], base_url: str) -> str:
     guides = [
         {
             "key": f"{listed.company}/{listed.role}",
-            "title": title_of(listed.names),
+            "title": title_of(listed._asdict()),
             "quarter": listed.quarter,
             "kind": listed.kind,
             "live": listed.live,
