@@ -366,23 +366,19 @@ def write_all(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
     staged: list[tuple[Path, Path]] = []
     written = []
     try:
+        for name, content in files:
+            path = out / name
+            changed = _differs(path, content)
+            written.append(Written(path, changed))
+            if changed:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                staged.append((_stage(path, content), path))
         # Every staged file is on disk before any replaces its target, so a crash
-        # never leaves a published file empty. Each is synced from a thread as soon
-        # as it is staged, while the next ones are rendered: one after another the
-        # syncs cost a few milliseconds each, thousands after a quarter.
+        # never leaves a published file empty. The syncs run together once all are
+        # staged: one after another they cost a few milliseconds each, and run
+        # while files are still being created they slow every creation down.
         with ThreadPoolExecutor(SYNCS_AT_ONCE) as syncing:
-            syncs = []
-            for name, content in files:
-                path = out / name
-                changed = _differs(path, content)
-                written.append(Written(path, changed))
-                if changed:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    temp = _stage(path, content)
-                    staged.append((temp, path))
-                    syncs.append(syncing.submit(_sync, temp))
-            for sync in syncs:
-                sync.result()
+            list(syncing.map(_sync, [temp for temp, _ in staged]))
     except BaseException as exc:
         # Rendering or writing failed: nothing staged is kept, nothing replaced.
         for temp, _ in staged:
