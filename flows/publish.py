@@ -11,6 +11,7 @@ ones touch, so its cost follows what changed, not how long the history is.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -92,11 +94,24 @@ def publish(
         "window": window,
         "changelog_window": changelog_window,
     }
-    with Session(reading(engine)) as session:
+    with _collector_on_new_objects(), Session(reading(engine)) as session:
         files = _render(session, _since(out, settings), settings)
         written = [w for w in write_all(out, files) if w.path.name != MANIFEST]
     _report(out, written)
     return written
+
+
+@contextmanager
+def _collector_on_new_objects() -> Iterator[None]:
+    """Keep the garbage collector's full passes to the objects made meanwhile: a
+    publish makes many short-lived objects, and walking every module and object
+    loaded before it (Prefect's, in a flow run) on each pass costs a tenth of a
+    small publish."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @dataclass(frozen=True)
