@@ -105,8 +105,12 @@ def publish(
 def _collector_on_new_objects() -> Iterator[None]:
     """Keep the garbage collector's full passes to the objects made meanwhile: a
     publish makes many short-lived objects, and walking every module and object
-    loaded before it (Prefect's, in a flow run) on each pass costs a tenth of a
-    small publish."""
+    loaded before it on each pass costs a tenth of a small publish. A process that
+    froze its modules already (``flows.pipeline`` does, on import) is left as it is:
+    unfreezing would thaw them too."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield

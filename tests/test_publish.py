@@ -3,6 +3,7 @@ against the Atom schema, and a real HTTP server for conditional GETs."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -207,6 +208,23 @@ def test_publishing_again_is_byte_identical(history: Engine, tmp_path: Path) -> 
     )
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["thawed", "frozen"])
+def test_a_publish_leaves_the_collectors_frozen_objects_as_it_found_them(
+    history: Engine, tmp_path: Path, frozen: bool
+) -> None:
+    # flows.pipeline freezes what its imports made; a publish must not thaw it.
+    gc.unfreeze()
+    try:
+        if frozen:
+            gc.freeze()
+        assert (gc.get_freeze_count() > 0) == frozen
+        assert publish(history, tmp_path / "public", BASE)
+        # (Frozen objects may still be freed meanwhile: only frozen or not is kept.)
+        assert (gc.get_freeze_count() > 0) == frozen
+    finally:
+        gc.freeze()
 
 
 def tree(out: Path) -> dict[str, bytes]:
