@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,29 +13,41 @@ log = logging.getLogger(__name__)
 def discover(root: Path) -> list[Path]:
     """Every ``*.md`` file under ``root``, in a stable order.
 
-    Hidden folders are passed over, and so is a link that leads outside ``root``: a
-    seeds folder never makes compfeed read files it does not hold.
+    Hidden files and folders are passed over, and so is a link that leads outside
+    ``root``: a seeds folder never makes compfeed read files it does not hold.
     """
     if not root.is_dir():
         raise FileNotFoundError(f"seeds folder not found: {root}")
-    top = root.resolve()
-    # Only a link can lead outside the folder, since rglob does not descend into
-    # linked folders; resolving every path would cost a system call per part.
-    return sorted(p for p in _walk(root) if not p.is_symlink() or _inside(p, top))
+    return sorted(_walk(root, root.resolve()))
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    # rglob does not descend into linked folders, so a link can only lead to a file.
-    for path in root.rglob("*.md"):
-        if "/." in f"/{relative_name(path, root)}":
-            continue  # in a hidden folder, or hidden itself
-        if path.is_file():
-            yield path
-        elif path.is_symlink() and not path.exists():
-            log.warning("%s: a link that leads nowhere; not read", path)
-        elif not path.is_dir():
-            # A pipe or a device would block or never end: it is never opened.
-            log.warning("%s: not a regular file; not read", path)
+def _walk(root: Path, top: Path) -> Iterator[Path]:
+    # A folder's entries say what each is without a system call per file, and a
+    # linked folder is never entered: only a link to a file can lead outside.
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            log.warning("%s: cannot list this folder (%s); not read", folder, exc)
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+            elif not entry.name.endswith(".md"):
+                continue
+            elif entry.is_file():
+                if not entry.is_symlink() or _inside(path, top):
+                    yield path
+            elif entry.is_symlink() and not path.exists():
+                log.warning("%s: a link that leads nowhere; not read", path)
+            elif not entry.is_dir():
+                # A pipe or a device would block or never end: it is never opened.
+                log.warning("%s: not a regular file; not read", path)
 
 
 def _inside(path: Path, top: Path) -> bool:

@@ -686,6 +686,24 @@ def test_links_out_of_the_seeds_folder_are_not_followed(
     ]
 
 
+def test_hidden_files_and_folders_are_passed_over(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    for name in (
+        "top.md",
+        "a/b/deep.md",
+        "odd.md/inside.md",  # a folder named like a guide is looked into
+        ".draft.md",
+        ".git/x.md",
+        "a/.cache/y.md",
+        "a/notes.txt",
+        "a/README.MD",
+    ):
+        (seeds / name).parent.mkdir(parents=True, exist_ok=True)
+        (seeds / name).write_text(GOOD)
+    found = [p.relative_to(seeds).as_posix() for p in discover(seeds)]
+    assert found == ["a/b/deep.md", "odd.md/inside.md", "top.md"]
+
+
 CORPUS = REALDATA / "frontmatter-corpus"
 
 
