@@ -593,6 +593,9 @@ class Ingest:
                         "version": r.version,
                     }
                     for r in results
+                    # Unchanged files are counted, not listed: a scheduled run over
+                    # an unchanged folder would add a row per file each time.
+                    if r.outcome != Outcome.UNCHANGED or r.warnings
                 ],
             )
         if counts.get(str(Outcome.INGESTED), 0) >= ANALYZE_AFTER:
