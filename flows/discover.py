@@ -39,16 +39,26 @@ def _walk(root: Path, top: Path) -> Iterator[Path]:
             path = folder / entry.name
             if entry.is_dir(follow_symlinks=False):
                 folders.append(path)
-            elif not entry.name.endswith(".md"):
-                continue
-            elif entry.is_file():
-                if not entry.is_symlink() or _inside(path, top):
-                    yield path
-            elif entry.is_symlink() and not path.exists():
-                log.warning("%s: a link that leads nowhere; not read", path)
-            elif not entry.is_dir():
-                # A pipe or a device would block or never end: it is never opened.
-                log.warning("%s: not a regular file; not read", path)
+            elif entry.name.endswith(".md") and _readable(entry, path, top):
+                yield path
+
+
+def _readable(entry: os.DirEntry[str], path: Path, top: Path) -> bool:
+    """Whether a ``*.md`` entry is a file compfeed may read; a warning says why not."""
+    try:
+        if entry.is_file():
+            return not entry.is_symlink() or _inside(path, top)
+        if entry.is_symlink() and not path.exists():
+            log.warning("%s: a link that leads nowhere; not read", path)
+        elif not entry.is_dir():
+            # A pipe or a device would block or never end: it is never opened.
+            log.warning("%s: not a regular file; not read", path)
+    except OSError as exc:
+        # A link that loops, or whose target cannot be looked at.
+        log.warning(
+            "%s: a link that cannot be followed (%s); not read", path, exc.strerror
+        )
+    return False
 
 
 def _inside(path: Path, top: Path) -> bool:

@@ -675,6 +675,8 @@ def test_links_out_of_the_seeds_folder_are_not_followed(
     (seeds / "folder").symlink_to(outside, target_is_directory=True)
     (seeds / "alias.md").symlink_to(seeds / "inside.md")
     (seeds / "dangling.md").symlink_to(tmp_path / "gone.md")
+    (seeds / "loop.md").symlink_to(seeds / "loop.md")
+    (seeds / "through.md").symlink_to(seeds / "inside.md" / "x.md")
     os.mkfifo(seeds / "pipe.md")  # opening it would wait for a writer forever
     with caplog.at_level("WARNING", logger="flows.discover"):
         found = discover(seeds)
@@ -682,7 +684,11 @@ def test_links_out_of_the_seeds_folder_are_not_followed(
     assert sorted(r.getMessage() for r in caplog.records) == [
         f"{seeds / 'dangling.md'}: a link that leads nowhere; not read",
         f"{seeds / 'leak.md'}: links outside the seeds folder; not read",
+        f"{seeds / 'loop.md'}: a link that cannot be followed"
+        " (Too many levels of symbolic links); not read",
         f"{seeds / 'pipe.md'}: not a regular file; not read",
+        f"{seeds / 'through.md'}: a link that cannot be followed (Not a directory);"
+        " not read",
     ]
 
 
