@@ -437,7 +437,10 @@ def runs(
         )
         for file in run["files"]:
             if file["outcome"] in ("ingested", "rejected"):
-                what = file["kind"] or "; ".join(e["message"] for e in file["errors"])
+                what = file["kind"] or "; ".join(
+                    f"{e['field']}: {e['message']}" if e["field"] else e["message"]
+                    for e in file["errors"]
+                )
                 typer.echo(f"  {file['outcome']} {file['path']}: {what}")
 
 

@@ -325,6 +325,12 @@ def test_every_run_is_recorded_with_each_stored_skipped_or_rejected_file(
     assert files["notes.md"]["outcome"] == "skipped"
     # The unchanged guide is counted above, not listed.
     assert "data-engineer.md" not in files
+    plain = runner.invoke(app, ["runs", "--last", "1", "--database-url", database_url])
+    assert plain.exit_code == 0, plain.stderr
+    assert (
+        f"rejected {seeds / 'bad.md'}: salary_data_quarter: 'soon' is not a quarter"
+        in plain.stdout
+    )
 
 
 def test_history_diff_and_as_of(
