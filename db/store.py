@@ -114,14 +114,20 @@ class PublishedEvent:
     salary_data_quarter: str
 
 
-@dataclass(frozen=True)
-class Overdue:
-    """A live guide whose review date has passed, with no event for it yet."""
+class Overdue(NamedTuple):
+    """A live guide whose review date has passed, with no event for it yet: its
+    names (as ``flows.snapshot.title_of`` reads them) and the quarter its figures
+    describe, not its whole frontmatter, which thousands of late guides would hold
+    in memory at once."""
 
     guide_id: int
     version_id: int
     due: date
-    frontmatter: dict[str, Any]
+    company: str
+    role: str
+    company_display: str | None
+    role_display: str | None
+    quarter: str
 
 
 def known_sources(session: Session) -> dict[str, KnownSource]:
@@ -763,7 +769,14 @@ def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
     )
     query = (
         select(
-            Version.guide_id, Version.id, Snapshot.next_review_due, Snapshot.frontmatter
+            Version.guide_id,
+            Version.id,
+            Snapshot.next_review_due,
+            Guide.company,
+            Guide.role,
+            Snapshot.frontmatter["company_display"].as_string(),
+            Snapshot.frontmatter["role_display"].as_string(),
+            Snapshot.salary_data_quarter,
         )
         .join(
             latest,
@@ -771,6 +784,7 @@ def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
             & (latest.c.number == Version.number),
         )
         .join(Snapshot, Version.snapshot_id == Snapshot.id)
+        .join(Guide, Guide.id == Version.guide_id)
         .join(Source, Source.guide_id == Version.guide_id)
         .where(Snapshot.next_review_due < today, ~told.exists())
         .order_by(Version.guide_id)

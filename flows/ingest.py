@@ -536,8 +536,7 @@ class Ingest:
             late = store.overdue(session, self.now.date(), ChangeKind.REVIEW_OVERDUE)
         events, named = [], []
         for guide in late:
-            data = guide.frontmatter
-            key = f"{data['company']}/{data['role']}"
+            key = f"{guide.company}/{guide.role}"
             if not self.wanted(key):
                 continue
             events.append(
@@ -546,9 +545,9 @@ class Ingest:
                     guide.version_id,
                     ChangeKind.REVIEW_OVERDUE,
                     self.now,
-                    f"{title_of(data)}: review overdue",
+                    f"{title_of(guide._asdict())}: review overdue",
                     f"the review due {guide.due} has not happened; "
-                    f"figures are for {data['salary_data_quarter']}",
+                    f"figures are for {guide.quarter}",
                     review_due=guide.due,
                 )
             )
