@@ -23,7 +23,7 @@ from rich.table import Table
 
 from flows import localserver
 from flows.settings import Settings
-from flows.verdict import FileResult, Outcome
+from flows.verdict import FileResult, Outcome, Problem
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -293,7 +293,15 @@ def validate(
         else:
             _fail(f"no such file or folder: {target}", code=2)
         for path in files:
-            parsed = parse_guide(path.as_posix(), read_capped(path))
+            try:
+                data = read_capped(path)
+            except OSError as exc:
+                problem = Problem(f"cannot read: {exc.strerror or exc}")
+                results.append(
+                    FileResult(path.as_posix(), Outcome.REJECTED, errors=[problem])
+                )
+                continue
+            parsed = parse_guide(path.as_posix(), data)
             if not isinstance(parsed, FileResult):
                 key, warnings = parsed.guide.key, parsed.warnings
                 parsed = FileResult(

@@ -615,6 +615,18 @@ def test_validate_gives_every_file_its_verdict(tmp_path: Path) -> None:
             assert message in result.stderr
 
 
+def test_validate_rejects_a_file_it_cannot_read_and_goes_on(tmp_path: Path) -> None:
+    # A regular file whose read fails (EIO), whoever runs the tests.
+    unreadable = Path("/proc/self/mem")
+    (tmp_path / "ok.md").write_text(GOOD)
+    result = CliRunner().invoke(
+        app, ["validate", str(unreadable), str(tmp_path / "ok.md")]
+    )
+    assert result.exit_code == 1
+    assert f"rejected {unreadable}: cannot read: Input/output error" in result.stderr
+    assert result.stdout.splitlines()[-1] == "2 file(s): 1 ok, 0 skipped, 1 rejected"
+
+
 def versions(engine: Engine) -> list[tuple[int, int, str]]:
     with Session(engine) as session:
         rows = session.execute(
