@@ -758,6 +758,17 @@ def add_events(session: Session, events: Sequence[NewEvent]) -> None:
         _insert(session, Event, [event.__dict__ for event in events])
 
 
+def _names() -> tuple[Any, ...]:
+    """A guide's slugs and display names, as ``flows.snapshot.title_of`` reads them,
+    taken out of its snapshot's frontmatter without loading the rest."""
+    return (
+        Guide.company,
+        Guide.role,
+        Snapshot.frontmatter["company_display"].as_string(),
+        Snapshot.frontmatter["role_display"].as_string(),
+    )
+
+
 def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
     """Live guides whose latest version's review is due before ``today`` and that
     have no event of ``kind`` for that due date."""
@@ -772,10 +783,7 @@ def overdue(session: Session, today: date, kind: str) -> list[Overdue]:
             Version.guide_id,
             Version.id,
             Snapshot.next_review_due,
-            Guide.company,
-            Guide.role,
-            Snapshot.frontmatter["company_display"].as_string(),
-            Snapshot.frontmatter["role_display"].as_string(),
+            *_names(),
             Snapshot.salary_data_quarter,
         )
         .join(
@@ -887,15 +895,11 @@ def guide_index(session: Session, companies: Collection[str]) -> list[Listed]:
     """The guides of some companies, by company and role."""
     theirs = Guide.company.in_(sorted(companies))
     latest = _latest_numbers(select(Guide.id).where(theirs))
-    # Columns, and the two names the page needs out of each frontmatter (its slugs
-    # are the guide's): loading whole snapshots cost several times the rest.
+    # Columns, not whole snapshots: loading those cost several times the rest.
     query = (
         select(
             Guide.id,
-            Guide.company,
-            Guide.role,
-            Snapshot.frontmatter["company_display"].as_string(),
-            Snapshot.frontmatter["role_display"].as_string(),
+            *_names(),
             Version.kind,
             Snapshot.salary_data_quarter,
             Source.id.is_not(None),
