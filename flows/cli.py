@@ -23,7 +23,7 @@ from rich.table import Table
 
 from flows import localserver
 from flows.settings import Settings
-from flows.verdict import FileResult, Outcome, Problem
+from flows.verdict import FileResult, Outcome
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -282,7 +282,7 @@ def validate(
 ) -> None:
     """Check guide files without writing anything; exit 1 if any file is rejected."""
     from flows.discover import discover
-    from flows.parse import parse_guide, read_capped
+    from flows.parse import parse_guide, read_capped, unreadable
 
     results = []
     for target in paths or [Settings.load(seeds=seeds).seeds]:
@@ -296,10 +296,7 @@ def validate(
             try:
                 data = read_capped(path)
             except OSError as exc:
-                problem = Problem(f"cannot read: {exc.strerror or exc}")
-                results.append(
-                    FileResult(path.as_posix(), Outcome.REJECTED, errors=[problem])
-                )
+                results.append(unreadable(path.as_posix(), exc))
                 continue
             parsed = parse_guide(path.as_posix(), data)
             if not isinstance(parsed, FileResult):

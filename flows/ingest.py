@@ -44,7 +44,7 @@ from db.store import Content, FileSignature, KnownSource
 from flows import progress
 from flows.compare import compare, headline
 from flows.discover import relative_name
-from flows.parse import ParsedGuide, parse_guide, read_capped
+from flows.parse import ParsedGuide, parse_guide, read_capped, unreadable
 from flows.processes import cores, process_pool
 from flows.quarter import Quarter
 from flows.snapshot import (
@@ -670,10 +670,7 @@ def _read_file(file: ToRead, spool: str) -> Scanned:
 
 
 def _unreadable(shown: str, source: str, error: OSError) -> Scanned:
-    result = FileResult(
-        shown, Outcome.REJECTED, errors=[Problem(f"cannot read: {error}")]
-    )
-    return Scanned(result, source)
+    return Scanned(unreadable(shown, error), source)
 
 
 def count_outcomes(results: Iterable[FileResult]) -> dict[str, int]:

@@ -106,6 +106,11 @@ def read_capped(path: Path) -> bytes:
         return file.read(MAX_FILE_BYTES + 1)
 
 
+def unreadable(path: str, error: OSError) -> FileResult:
+    """The verdict on a file whose bytes could not be read."""
+    return _rejected(path, [Problem(f"cannot read: {error}")])
+
+
 def parse_guide(path: str, data: bytes) -> ParsedGuide | FileResult:
     """Parse one file. Returns the guide, or a skipped or rejected verdict."""
     if len(data) > MAX_FILE_BYTES:

@@ -623,7 +623,10 @@ def test_validate_rejects_a_file_it_cannot_read_and_goes_on(tmp_path: Path) -> N
         app, ["validate", str(unreadable), str(tmp_path / "ok.md")]
     )
     assert result.exit_code == 1
-    assert f"rejected {unreadable}: cannot read: Input/output error" in result.stderr
+    assert (
+        f"rejected {unreadable}: cannot read: [Errno 5] Input/output error"
+        in result.stderr
+    )
     assert result.stdout.splitlines()[-1] == "2 file(s): 1 ok, 0 skipped, 1 rejected"
 
 
