@@ -105,9 +105,9 @@ def publish(
 def _collector_on_new_objects() -> Iterator[None]:
     """Keep the garbage collector's full passes to the objects made meanwhile: a
     publish makes many short-lived objects, and walking every module and object
-    loaded before it on each pass costs a tenth of a small publish. A process that
-    froze its modules already (``flows.pipeline`` does, on import) is left as it is:
-    unfreezing would thaw them too."""
+    loaded before it on each pass costs a tenth of a small publish. The flows have
+    this already (``flows.pipeline`` freezes its imports) and are left as they are,
+    since unfreezing would thaw those too: this is for a publish called directly."""
     if gc.get_freeze_count():
         yield
         return
